@@ -1,0 +1,1 @@
+"""The L3 constructs, one module per pattern."""

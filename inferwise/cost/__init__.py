@@ -1,0 +1,1 @@
+"""The cost engine: price catalogue, cost model, estimators, report and diff."""

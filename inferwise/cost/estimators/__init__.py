@@ -1,0 +1,1 @@
+"""Pure cost estimators, one per pattern: (props, usage, catalogue, region) -> CostEstimate, no CDK."""
