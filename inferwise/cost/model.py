@@ -19,6 +19,9 @@ HOURS_PER_MONTH = Decimal(730)
 
 SCHEMA_VERSION = 1
 
+COST_METADATA_KEY = "inferwise:cost"
+"""CloudFormation Metadata key under which each construct's estimate is written."""
+
 PricingCategory = Literal["OnDemand", "Batch", "Dynamic", "Committed"]
 Confidence = Literal["high", "medium", "low"]
 

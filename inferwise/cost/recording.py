@@ -7,11 +7,8 @@ import dataclasses
 from aws_cdk import Annotations, CfnResource, Stack, Token
 from constructs import IConstruct
 
-from inferwise.cost.model import CostEstimate
+from inferwise.cost.model import COST_METADATA_KEY, CostEstimate
 from inferwise.cost.render import estimate_summary
-
-COST_METADATA_KEY = "inferwise:cost"
-"""CloudFormation Metadata key under which each construct's estimate is written."""
 
 REGION_CONTEXT_KEY = "inferwise:region"
 """CDK context key naming the Region to price an environment-agnostic stack in."""
@@ -38,9 +35,14 @@ def pricing_region(scope: IConstruct) -> tuple[str, tuple[str, ...]]:
 
 
 def record_estimate(
-    construct: IConstruct, estimate: CostEstimate, main_resource: CfnResource
+    construct: IConstruct,
+    estimate: CostEstimate,
+    main_resource: CfnResource,
+    *,
+    extra_assumptions: tuple[str, ...] = (),
 ) -> CostEstimate:
-    """Stamp `estimate` with the construct's path and make it visible three ways.
+    """Stamp `estimate` with the construct's path (and `extra_assumptions`, e.g. figures taken from a
+    usage file) and make it visible three ways.
 
     It becomes `construct.cost_estimate`, the `inferwise:cost` Metadata of `main_resource` in the template
     (so `inferwise report` and `inferwise diff` work from a cloud assembly alone), and an info annotation.
@@ -50,6 +52,7 @@ def record_estimate(
     stamped = dataclasses.replace(
         estimate,
         construct_path=path,
+        assumptions=estimate.assumptions + extra_assumptions,
         baseline=None
         if estimate.baseline is None
         else dataclasses.replace(estimate.baseline, construct_path=path),

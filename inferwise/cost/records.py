@@ -117,7 +117,11 @@ class PriceRecord:
             "dimension": self.dimension,
             "unit": self.unit,
             "tiers": [
-                {"begin": str(t.begin), "end": None if t.end is None else str(t.end), "usd": str(t.usd)}
+                {
+                    "begin": _plain(t.begin),
+                    "end": None if t.end is None else _plain(t.end),
+                    "usd": _plain(t.usd),
+                }
                 for t in self.tiers
             ],
             "source": self.source,
@@ -126,7 +130,7 @@ class PriceRecord:
             "usage_type": self.usage_type,
             "operation": self.operation,
             "price_list_sku": self.price_list_sku,
-            "free_quantity": None if self.free_quantity is None else str(self.free_quantity),
+            "free_quantity": None if self.free_quantity is None else _plain(self.free_quantity),
             "notes": self.notes,
         }
 
@@ -202,6 +206,11 @@ class PriceFile:
         except (KeyError, TypeError, ValueError) as bad:
             raise PriceFileError(f"price file {path}: a source does not parse: {bad}") from None
         return cls(records=tuple(PriceRecord.from_json(r) for r in data["records"]), sources=sources)
+
+
+def _plain(value: Decimal) -> str:
+    """Fixed-point text: `0.0000002`, never `2E-7`, so price files diff cleanly."""
+    return format(value, "f")
 
 
 def merge_sources(files: Iterable[PriceFile]) -> dict[str, Source]:

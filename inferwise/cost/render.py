@@ -17,6 +17,12 @@ def usd(amount: Decimal) -> str:
     return f"{sign}${abs(rounded):,.2f}"
 
 
+def quantity(value: Decimal) -> str:
+    """A usage quantity for people: thousands separators, at most four decimals, no trailing zeros."""
+    rounded = value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize()
+    return f"{rounded:,f}"
+
+
 def percent(value: Decimal) -> str:
     return f"{value.quantize(TENTH, rounding=ROUND_HALF_UP)}%"
 

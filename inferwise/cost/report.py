@@ -13,9 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from inferwise.cost.model import CostEstimate, EstimateFormatError
-from inferwise.cost.recording import COST_METADATA_KEY
-from inferwise.cost.render import percent, usd
+from inferwise.cost.model import COST_METADATA_KEY, CostEstimate, EstimateFormatError
+from inferwise.cost.render import percent, quantity, usd
 
 REPORT_JSON = "cost-report.json"
 REPORT_MARKDOWN = "cost-report.md"
@@ -226,7 +225,7 @@ def render_markdown(report: CostReport) -> str:
         ]
         for line in e.lines:
             out.append(
-                f"| {_md(line.component)} | {line.monthly_quantity.normalize():f} | {_md(line.pricing_unit)} "
+                f"| {_md(line.component)} | {quantity(line.monthly_quantity)} | {_md(line.pricing_unit)} "
                 f"| ${line.unit_price.normalize():f} | {usd(line.monthly_cost)} | {line.pricing_category} "
                 f"| {_md(line.price_source)} ({line.price_as_of.isoformat()}, {line.confidence}) |"
             )

@@ -20,7 +20,7 @@ from inferwise.cost.report import (
     render_table,
     report_from_cloud_assembly,
 )
-from tests.fixtures.fixture_stack import FixtureStack, fixture_estimate
+from tests.fixtures.fixture_stack import FixtureStack, FixtureUsage
 from tests.harness.synth import CONTEXT, VerifiedAssembly
 
 
@@ -82,10 +82,10 @@ def test_estimate_becomes_an_info_annotation_and_an_attribute() -> None:
 def _synth_with_cap(outdir: Path, cap: float) -> None:
     app = cdk.App(outdir=str(outdir), context=CONTEXT)
     enable_cost_report(app, max_monthly_usd=cap)
-    FixtureStack(app, "Small", estimate=fixture_estimate(Decimal("10"), Decimal("20")))
-    FixtureStack(app, "Large", estimate=fixture_estimate(Decimal("300"), Decimal("400")))
-    FixtureStack(app, "Medium", estimate=fixture_estimate(Decimal("50"), Decimal("60")))
-    FixtureStack(app, "Tiny", estimate=fixture_estimate(Decimal("1"), Decimal("2")))
+    FixtureStack(app, "Small", usage=FixtureUsage(10, 20))
+    FixtureStack(app, "Large", usage=FixtureUsage(300, 400))
+    FixtureStack(app, "Medium", usage=FixtureUsage(50, 60))
+    FixtureStack(app, "Tiny", usage=FixtureUsage(1, 2))
     app.synth()
 
 
@@ -98,7 +98,7 @@ def test_cap_fails_synth_naming_the_three_largest_contributors(tmp_path: Path) -
         "Estimated monthly cost $361.00 exceeds the cap of $200.00. Largest contributors: "
         "Large/Workload $300.00; Medium/Workload $50.00; Small/Workload $10.00."
     )
-    assert json.loads((tmp_path / "cost-report.json").read_text())["ListCost"] == "361"
+    assert json.loads((tmp_path / "cost-report.json").read_text())["ListCost"] == "361.00"
 
 
 def test_total_under_the_cap_synthesizes(tmp_path: Path) -> None:
