@@ -17,6 +17,7 @@ from inferwise.cost.diff import (
     render_diff_table,
     threshold_failures,
 )
+from inferwise.cost.prices_cli import add_refresh_command
 from inferwise.cost.report import (
     CostReport,
     ReportError,
@@ -155,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("service", nargs="?", help="AWS Price List service code, e.g. AmazonEC2")
     show.add_argument("--region")
     show.set_defaults(func=_prices_show)
+    add_refresh_command(price_commands)
     return parser
 
 
