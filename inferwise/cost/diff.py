@@ -40,8 +40,7 @@ class ConstructChange:
             return "added"
         if self.after is None:
             return "removed"
-        same = self.before.to_json() == self.after.to_json()
-        return "unchanged" if same else "changed"
+        return "unchanged" if self.before == self.after else "changed"
 
     @property
     def before_total(self) -> Decimal:

@@ -8,10 +8,11 @@ of our own carry an `x_` prefix. Amounts are written as strings so a round trip 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 HOURS_PER_MONTH = Decimal(730)
@@ -127,7 +128,7 @@ class CostEstimate:
     assumptions: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property
     def monthly_total(self) -> Decimal:
         return sum((line.monthly_cost for line in self.lines), Decimal(0))
 
@@ -194,10 +195,6 @@ class CostEstimate:
                 f"ListCost {recorded_total} does not equal the sum of its lines {estimate.monthly_total}"
             )
         return estimate
-
-
-def estimate_total(estimates: Sequence[CostEstimate]) -> Decimal:
-    return sum((estimate.monthly_total for estimate in estimates), Decimal(0))
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
