@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
+from inferwise.stacks.bedrock_batch import BatchInferenceStack
+from inferwise.stacks.guardrails import CostGuardrailsStack
+from inferwise.stacks.scale_to_zero import ScaleToZeroEndpointStack
+from inferwise.stacks.spot_fleet import SpotFleetStack
+
 REFERENCE_REGION = "us-east-1"
 
-REFERENCE_STACKS: tuple[tuple[str, type[cdk.Stack]], ...] = ()
+REFERENCE_STACKS: tuple[tuple[str, type[cdk.Stack]], ...] = (
+    ("BatchInferenceStack", BatchInferenceStack),
+    ("CostGuardrailsStack", CostGuardrailsStack),
+    ("ScaleToZeroEndpointStack", ScaleToZeroEndpointStack),
+    ("SpotFleetStack", SpotFleetStack),
+)
 
 
 def add_reference_stacks(app: cdk.App) -> list[cdk.Stack]:

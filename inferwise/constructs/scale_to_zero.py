@@ -1,0 +1,590 @@
+"""`ScaleToZeroEndpoint`: a SageMaker real-time endpoint whose inference components scale to zero when idle.
+
+Scale to zero needs four pieces, all built here (AWS-FACTS.md §2.3, gotcha 9):
+1. the endpoint config's variant with managed instance scaling and `MinInstanceCount: 0`;
+2. per inference component, an Application Auto Scaling target on
+   `sagemaker:inference-component:DesiredCopyCount` with `MinCapacity: 0`;
+3. a target-tracking policy on `SageMakerInferenceComponentInvocationsPerCopy` that scales copies in,
+   down to zero, when traffic stops (managed instance scaling then releases the empty instances);
+4. a step-scaling policy triggered by an `AWS/SageMaker NoCapacityInvocationFailures` alarm, so that the
+   first request at zero copies adds one copy (target tracking alone can never leave zero).
+Optionally, scheduled actions force zero copies during off-hours and give the capacity back afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from inferwise.constructs.sagemaker_instances import InstanceSpec, instance_spec
+from inferwise.constructs.schedule import OffHours
+from inferwise.cost.catalog import catalog_for
+from inferwise.cost.estimators.scale_to_zero import EndpointUsage, estimate_scale_to_zero
+from inferwise.cost.model import CostEstimate
+from inferwise.cost.recording import pricing_region, record_estimate
+from inferwise.cost.render import usd
+from inferwise.cost.usage_file import apply_usage_file
+
+__all__ = ["EndpointUsage", "InferenceModel", "OffHours", "ScaleToZeroEndpoint"]
+
+VARIANT_NAME = "AllTraffic"
+ROUTING_STRATEGY = "LEAST_OUTSTANDING_REQUESTS"
+SCALABLE_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+SCALE_IN_METRIC = "SageMakerInferenceComponentInvocationsPerCopy"
+WAKE_METRIC = "NoCapacityInvocationFailures"
+MAX_NAME_LENGTH = 63
+"""SageMaker's limit for endpoint and inference-component names."""
+MAX_MODEL_NAME_LENGTH = 40
+"""Leaves 23 characters of the 63 for the stack/construct prefix (shortened with a hash when longer)."""
+
+_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+_ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{1,1024}$")
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
+)
+_S3_OBJECT = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*[^/])$")
+
+
+@dataclass(frozen=True)
+class InferenceModel:
+    """One model served as an inference component: its container, what one copy needs, how far it scales.
+
+    - `name`: letters, digits and hyphens, at most 40 characters; unique within the endpoint. The inference
+      component is named `<stack>-<construct path>-<name>` (shortened with a hash to fit 63 characters).
+    - `image_uri`: an ECR image URI (e.g. an AWS Deep Learning Container; see `sagemaker_image`).
+    - `model_data_url`: an `s3://bucket/key` model archive, or None when the container fetches the model
+      itself (e.g. from the Hugging Face Hub via `environment`).
+    - `accelerators` / `memory_mb`: reserved per copy (GPUs or NeuronCores; MiB of host memory). SageMaker
+      places copies against a pool smaller than the instance's RAM, so leave headroom.
+    - `max_copies`: the scaling ceiling of this component (its minimum is always 0).
+    - `target_invocations_per_copy`: invocations per minute per copy that target tracking aims for.
+    - `startup_timeout_seconds`: model download and container health-check timeout (60-3600).
+    """
+
+    name: str
+    image_uri: str
+    memory_mb: int
+    model_data_url: str | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    accelerators: int = 1
+    max_copies: int = 1
+    target_invocations_per_copy: float = 10.0
+    startup_timeout_seconds: int = 900
+
+    def __post_init__(self) -> None:
+        label = f"InferenceModel {self.name!r}"
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise ValueError(
+                f"InferenceModel.name must be letters, digits and hyphens, starting and ending with a letter or "
+                f"digit, got {self.name!r}"
+            )
+        if len(self.name) > MAX_MODEL_NAME_LENGTH:
+            raise ValueError(
+                f"InferenceModel.name must be at most {MAX_MODEL_NAME_LENGTH} characters (the inference component "
+                f"name adds a stack/construct prefix within SageMaker's {MAX_NAME_LENGTH}-character limit), "
+                f"got {self.name!r} ({len(self.name)} characters)"
+            )
+        _check_int(f"{label}: accelerators", self.accelerators, 1)
+        _check_int(f"{label}: memory_mb", self.memory_mb, 128)
+        _check_int(f"{label}: max_copies", self.max_copies, 1)
+        _check_int(f"{label}: startup_timeout_seconds", self.startup_timeout_seconds, 60, 3600)
+        target = self.target_invocations_per_copy
+        if isinstance(target, bool) or not isinstance(target, int | float) or not target > 0:
+            raise ValueError(f"{label}: target_invocations_per_copy must be a number > 0, got {target!r}")
+        if not isinstance(self.image_uri, str) or not self.image_uri:
+            raise ValueError(f"{label}: image_uri must be an ECR image URI, got {self.image_uri!r}")
+        if not cdk.Token.is_unresolved(self.image_uri) and not _ECR_IMAGE.match(self.image_uri):
+            raise ValueError(
+                f"{label}: image_uri must be an ECR image URI '<account>.dkr.ecr.<region>.amazonaws.com/<repository>"
+                f":<tag>' (or '@sha256:<digest>'), got {self.image_uri!r}"
+            )
+        url = self.model_data_url
+        if url is not None and (
+            not isinstance(url, str) or (not cdk.Token.is_unresolved(url) and not _S3_OBJECT.match(url))
+        ):
+            raise ValueError(
+                f"{label}: model_data_url must be an S3 object URL 's3://<bucket>/<key>' (e.g. a model.tar.gz) "
+                f"or None, got {url!r}"
+            )
+        if len(self.environment) > 16:
+            raise ValueError(
+                f"{label}: environment may hold at most 16 variables (SageMaker's limit), got {len(self.environment)}"
+            )
+        for key, value in self.environment.items():
+            if not isinstance(key, str) or not _ENV_KEY.match(key):
+                raise ValueError(f"{label}: environment variable name {key!r} must match {_ENV_KEY.pattern}")
+            if not isinstance(value, str) or len(value) > 1024:
+                raise ValueError(
+                    f"{label}: environment variable {key} must be a string of at most 1024 characters, got {value!r}"
+                )
+
+
+def _check_int(prop: str, value: object, low: int, high: int | None = None) -> None:
+    allowed = f"between {low} and {high}" if high is not None else f">= {low}"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        raise ValueError(f"{prop} must be a whole number {allowed}, got {value!r}")
+
+
+def physical_name(parts: Sequence[str], suffix: str = "") -> str:
+    """A SageMaker-valid name from `parts` (+ `suffix`), at most 63 characters, stable across synths.
+
+    Characters other than letters and digits become hyphens; when too long, the prefix is cut and a hash of
+    the full name keeps it unique.
+    """
+    cleaned = [re.sub(r"[^a-zA-Z0-9]+", "-", part).strip("-") for part in parts]
+    base = "-".join(part for part in cleaned if part)
+    full = f"{base}-{suffix}" if suffix else base
+    if len(full) <= MAX_NAME_LENGTH:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    tail = f"-{digest}" + (f"-{suffix}" if suffix else "")
+    return base[: MAX_NAME_LENGTH - len(tail)].rstrip("-") + tail
+
+
+class ScaleToZeroEndpoint(Construct):
+    """SageMaker real-time endpoint whose inference components, and then instances, scale to zero when idle.
+
+    Several models share the endpoint's instances, one inference component each. The first request to an
+    idle component fails with HTTP 400 "no capacity" and wakes it; it serves again after a cold start of
+    several minutes, so clients must retry (see docs/scale-to-zero.md).
+
+    Cost: instances bill only while at least one copy runs; see `cost_estimate`, priced against the same
+    instances always on. A synth warning says so when always-on would cost no more.
+    """
+
+    cost_estimate: CostEstimate
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        instance_type: str,
+        models: Sequence[InferenceModel],
+        max_instances: int = 1,
+        off_hours: OffHours | None = None,
+        usage: EndpointUsage | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        spec = instance_spec(instance_type)
+        effective_usage, usage_assumptions = apply_usage_file(self, usage or EndpointUsage())
+        _validate(spec, list(models), max_instances, off_hours, effective_usage)
+        self.instance_type = instance_type
+        self.models = tuple(models)
+        self.max_instances = max_instances
+        self.off_hours = off_hours
+        self.usage = effective_usage
+
+        stack = cdk.Stack.of(self)
+        prefix = [stack.stack_name, *self._path_below_stack()]
+        self.endpoint_name = physical_name(prefix)
+        self.inference_component_names = [physical_name(prefix, model.name) for model in self.models]
+
+        self.role = self._execution_role(stack)
+        self.endpoint_config = sagemaker.CfnEndpointConfig(
+            self,
+            "Config",
+            execution_role_arn=self.role.role_arn,
+            production_variants=[
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name=VARIANT_NAME,
+                    instance_type=instance_type,
+                    initial_instance_count=1,
+                    managed_instance_scaling=sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
+                        status="ENABLED", min_instance_count=0, max_instance_count=max_instances
+                    ),
+                    routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(
+                        routing_strategy=ROUTING_STRATEGY
+                    ),
+                )
+            ],
+        )
+        self.endpoint = sagemaker.CfnEndpoint(
+            self,
+            "Endpoint",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+        )
+        self.endpoint.node.add_dependency(self.role)
+        self.endpoint_arn = self.endpoint.attr_endpoint_arn
+
+        self.inference_components: dict[str, sagemaker.CfnInferenceComponent] = {}
+        self.scalable_targets: dict[str, appscaling.CfnScalableTarget] = {}
+        self.wake_alarms: dict[str, cloudwatch.CfnAlarm] = {}
+        for model, component_name in zip(self.models, self.inference_component_names, strict=True):
+            self._add_component(model, component_name)
+
+        region, region_assumptions = pricing_region(self)
+        estimate = estimate_scale_to_zero(
+            instance_type,
+            len(self.models),
+            effective_usage,
+            catalog_for(self),
+            region,
+            max_instances=max_instances,
+            assumptions=region_assumptions,
+        )
+        self.cost_estimate = record_estimate(
+            self, estimate, self.endpoint, extra_assumptions=usage_assumptions
+        )
+        if estimate.baseline is not None and estimate.monthly_total >= estimate.baseline.monthly_total:
+            cdk.Annotations.of(self).add_warning_v2(
+                "inferwise:always-on-cheaper",
+                f"At {effective_usage.active_hours_per_day:g} active h/day on {effective_usage.days_per_month:g} "
+                f"days/month, scaling {instance_type} to zero saves nothing against an always-on endpoint "
+                f"({usd(estimate.monthly_total)} vs {usd(estimate.baseline.monthly_total)}/month) and adds "
+                "minutes-long cold starts; use an always-on endpoint or check EndpointUsage.",
+            )
+        copies_needed = sum(m.max_copies * m.accelerators for m in self.models)
+        if copies_needed > max_instances * spec.accelerators:
+            cdk.Annotations.of(self).add_warning_v2(
+                "inferwise:copies-exceed-capacity",
+                f"max_copies x accelerators of all models need {copies_needed} {spec.accelerator}(s), but "
+                f"max_instances={max_instances} x {instance_type} offer {max_instances * spec.accelerators}: "
+                "scale-out stops early. Raise max_instances or lower max_copies.",
+            )
+
+    # -------------------------------------------------------------------------------------------- API
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let `grantee` call InvokeEndpoint (and its streaming form) on this endpoint's components."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+            resource_arns=[self.endpoint_arn],
+        )
+
+    # -------------------------------------------------------------------------------------- internals
+    def _path_below_stack(self) -> list[str]:
+        scopes = self.node.scopes
+        stack_index = max(i for i, s in enumerate(scopes) if cdk.Stack.is_stack(s))
+        return [s.node.id for s in scopes[stack_index + 1 :]]
+
+    def _execution_role(self, stack: cdk.Stack) -> iam.Role:
+        """The role SageMaker assumes to pull the images, read the model archives and write logs and metrics."""
+        role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com").with_conditions(
+                {"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description=f"SageMaker execution role of scale-to-zero endpoint {self.endpoint_name}",
+        )
+        repositories: list[str] = []
+        any_token_image = False
+        for model in self.models:
+            match = (
+                _ECR_IMAGE.match(model.image_uri) if not cdk.Token.is_unresolved(model.image_uri) else None
+            )
+            if match is None:
+                any_token_image = True
+                continue
+            arn = stack.format_arn(
+                service="ecr",
+                region=match["region"],
+                account=match["account"],
+                resource="repository",
+                resource_name=match["repository"],
+            )
+            if arn not in repositories:
+                repositories.append(arn)
+        token_repositories = stack.format_arn(service="ecr", resource="repository", resource_name="*")
+        if any_token_image:
+            repositories.append(token_repositories)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PullInferenceImages",
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                resources=repositories,
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"])
+        )
+        artifacts = [self._artifact_arn(stack, m.model_data_url) for m in self.models if m.model_data_url]
+        if artifacts:
+            role.add_to_policy(
+                iam.PolicyStatement(sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=artifacts)
+            )
+        log_groups = [
+            f"/aws/sagemaker/Endpoints/{self.endpoint_name}",
+            *(f"/aws/sagemaker/InferenceComponents/{name}" for name in self.inference_component_names),
+        ]
+        group_arns = [
+            stack.format_arn(
+                service="logs",
+                resource="log-group",
+                resource_name=group,
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for group in log_groups
+        ]
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                ],
+                resources=[*group_arns, *(f"{arn}:log-stream:*" for arn in group_arns)],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PutSageMakerMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "cloudwatch:namespace": [
+                            "/aws/sagemaker/Endpoints",
+                            "/aws/sagemaker/InferenceComponents",
+                        ]
+                    }
+                },
+            )
+        )
+        acknowledgements = [
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason=(
+                    "ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permissions; "
+                    "PutMetricData is limited to SageMaker's two metric namespaces by a condition."
+                ),
+            ),
+            *(
+                cdk.Acknowledgment(
+                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_text(stack, arn)}:log-stream:*]",
+                    reason=(
+                        "SageMaker names the log streams of this endpoint/component after instances it has not "
+                        "launched yet; the grant is limited to this one log group."
+                    ),
+                )
+                for arn in group_arns
+            ),
+        ]
+        if any_token_image:
+            acknowledgements.append(
+                cdk.Acknowledgment(
+                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_text(stack, token_repositories)}]",
+                    reason=(
+                        "An image_uri given as a deploy-time token names no repository at synth; image pulls "
+                        "are limited to this account's repositories in this Region."
+                    ),
+                )
+            )
+        cdk.Validations.of(role).acknowledge(*acknowledgements)
+        return role
+
+    @staticmethod
+    def _artifact_arn(stack: cdk.Stack, url: str) -> str:
+        if cdk.Token.is_unresolved(url):
+            return cdk.Fn.join(
+                "", [f"arn:{stack.partition}:s3:::", cdk.Fn.select(1, cdk.Fn.split("s3://", url))]
+            )
+        match = _S3_OBJECT.match(url)
+        assert match is not None  # validated by InferenceModel
+        return f"arn:{stack.partition}:s3:::{match['bucket']}/{match['key']}"
+
+    def _add_component(self, model: InferenceModel, component_name: str) -> None:
+        scope = Construct(self, model.name)
+        component = sagemaker.CfnInferenceComponent(
+            scope,
+            "Component",
+            endpoint_name=self.endpoint.attr_endpoint_name,
+            inference_component_name=component_name,
+            variant_name=VARIANT_NAME,
+            specification=sagemaker.CfnInferenceComponent.InferenceComponentSpecificationProperty(
+                container=sagemaker.CfnInferenceComponent.InferenceComponentContainerSpecificationProperty(
+                    image=model.image_uri,
+                    artifact_url=model.model_data_url,
+                    environment=dict(model.environment) or None,
+                ),
+                compute_resource_requirements=(
+                    sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
+                        number_of_accelerator_devices_required=model.accelerators,
+                        min_memory_required_in_mb=model.memory_mb,
+                    )
+                ),
+                startup_parameters=sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
+                    model_data_download_timeout_in_seconds=model.startup_timeout_seconds,
+                    container_startup_health_check_timeout_in_seconds=model.startup_timeout_seconds,
+                ),
+            ),
+            runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(
+                copy_count=1
+            ),
+        )
+        component.node.add_dependency(self.role)
+
+        scheduled_actions = None
+        if self.off_hours is not None:
+            scheduled_actions = [
+                appscaling.CfnScalableTarget.ScheduledActionProperty(
+                    scheduled_action_name=f"{component_name}-off-hours",
+                    schedule=self.off_hours.off_expression,
+                    timezone=self.off_hours.time_zone,
+                    scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(
+                        min_capacity=0, max_capacity=0
+                    ),
+                ),
+                appscaling.CfnScalableTarget.ScheduledActionProperty(
+                    scheduled_action_name=f"{component_name}-resume",
+                    schedule=self.off_hours.resume_expression,
+                    timezone=self.off_hours.time_zone,
+                    scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(
+                        min_capacity=0, max_capacity=model.max_copies
+                    ),
+                ),
+            ]
+        target = appscaling.CfnScalableTarget(
+            scope,
+            "ScalableTarget",
+            service_namespace="sagemaker",
+            resource_id=f"inference-component/{component_name}",
+            scalable_dimension=SCALABLE_DIMENSION,
+            min_capacity=0,
+            max_capacity=model.max_copies,
+            scheduled_actions=scheduled_actions,
+        )
+        target.node.add_dependency(component)
+
+        appscaling.CfnScalingPolicy(
+            scope,
+            "ScaleInPolicy",
+            policy_name=f"{component_name}-invocations-per-copy",
+            policy_type="TargetTrackingScaling",
+            scaling_target_id=target.ref,
+            target_tracking_scaling_policy_configuration=(
+                appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
+                    target_value=model.target_invocations_per_copy,
+                    predefined_metric_specification=appscaling.CfnScalingPolicy.PredefinedMetricSpecificationProperty(
+                        predefined_metric_type=SCALE_IN_METRIC
+                    ),
+                    scale_in_cooldown=300,
+                    scale_out_cooldown=300,
+                )
+            ),
+        )
+        wake_policy = appscaling.CfnScalingPolicy(
+            scope,
+            "WakePolicy",
+            policy_name=f"{component_name}-wake-from-zero",
+            policy_type="StepScaling",
+            scaling_target_id=target.ref,
+            step_scaling_policy_configuration=appscaling.CfnScalingPolicy.StepScalingPolicyConfigurationProperty(
+                adjustment_type="ChangeInCapacity",
+                metric_aggregation_type="Maximum",
+                cooldown=60,
+                step_adjustments=[
+                    appscaling.CfnScalingPolicy.StepAdjustmentProperty(
+                        metric_interval_lower_bound=0, scaling_adjustment=1
+                    )
+                ],
+            ),
+        )
+        alarm = cloudwatch.CfnAlarm(
+            scope,
+            "WakeAlarm",
+            alarm_description=(
+                f"A request found no copy of inference component {component_name}: add one (wake from zero)."
+            ),
+            namespace="AWS/SageMaker",
+            metric_name=WAKE_METRIC,
+            dimensions=[
+                cloudwatch.CfnAlarm.DimensionProperty(name="InferenceComponentName", value=component_name)
+            ],
+            statistic="Sum",
+            period=60,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[wake_policy.attr_arn],
+        )
+        self.inference_components[model.name] = component
+        self.scalable_targets[model.name] = target
+        self.wake_alarms[model.name] = alarm
+
+
+def _nag_text(stack: cdk.Stack, value: str) -> str:
+    """`value` as cdk-nag prints it in a granular finding id: `Ref`s to pseudo-parameters as `<AWS::Name>`."""
+
+    def render(part: object) -> str:
+        if isinstance(part, str):
+            return part
+        if isinstance(part, dict) and "Ref" in part:
+            return f"<{part['Ref']}>"
+        if isinstance(part, dict) and "Fn::Join" in part:
+            separator, parts = part["Fn::Join"]
+            return str(separator).join(render(p) for p in parts)
+        raise ValueError(f"cannot render {part!r} for a cdk-nag finding id")
+
+    return render(stack.resolve(value))
+
+
+def _validate(
+    spec: InstanceSpec,
+    models: list[InferenceModel],
+    max_instances: int,
+    off_hours: OffHours | None,
+    usage: EndpointUsage,
+) -> None:
+    if isinstance(max_instances, bool) or not isinstance(max_instances, int) or max_instances < 1:
+        raise ValueError(f"max_instances must be a whole number >= 1, got {max_instances!r}")
+    if not models:
+        raise ValueError("models must hold at least one InferenceModel, got none")
+    for model in models:
+        if not isinstance(model, InferenceModel):
+            raise ValueError(f"models must hold InferenceModel objects, got {model!r}")
+    seen: dict[str, str] = {}
+    for model in models:
+        key = model.name.lower()
+        if key in seen:
+            raise ValueError(
+                f"models has two models named {seen[key]!r} and {model.name!r}; InferenceModel.name must be unique "
+                "(case-insensitively) within an endpoint"
+            )
+        seen[key] = model.name
+    for model in models:
+        if model.accelerators > spec.accelerators:
+            raise ValueError(
+                f"InferenceModel {model.name!r}: accelerators={model.accelerators} is more than {spec.instance_type} "
+                f"has ({spec.accelerators} x {spec.accelerator}); use at most {spec.accelerators} or a larger "
+                "instance type"
+            )
+        if model.memory_mb > spec.memory_mb:
+            raise ValueError(
+                f"InferenceModel {model.name!r}: memory_mb={model.memory_mb} is more than {spec.instance_type} has "
+                f"({spec.memory_mb} MiB); ask for less (SageMaker reserves part of it) or use a larger instance type"
+            )
+    if off_hours is not None and not isinstance(off_hours, OffHours):
+        raise ValueError(f"off_hours must be an OffHours or None, got {off_hours!r}")
+    if not isinstance(usage, EndpointUsage):
+        raise ValueError(f"usage must be an EndpointUsage, got {usage!r}")
+    if usage.instances_while_active > max_instances:
+        raise ValueError(
+            f"usage.instances_while_active must be <= max_instances ({max_instances}), "
+            f"got {usage.instances_while_active}"
+        )

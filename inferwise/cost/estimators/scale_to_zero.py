@@ -1,0 +1,234 @@
+"""Cost of a SageMaker endpoint whose inference components scale to zero, against the same instances always on.
+
+Pure: (instance type, inference components, usage, price catalogue, Region) -> CostEstimate; no CDK.
+
+What is billed: instance-hours while at least one copy runs. Each time traffic starts after an idle
+spell the endpoint pays a cold start (an instance boots and loads the model before it serves), and each
+time traffic stops it keeps billing through the scale-in tail (Application Auto Scaling waits for the
+scale-in alarm, then managed instance scaling releases the emptied instance). Three CloudWatch alarms
+per inference component run all month. The baseline is the same instances billed 730 h/month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from inferwise.constructs.sagemaker_instances import INSTANCE_SPECS
+from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate, CostLine
+from inferwise.cost.render import usd
+
+if TYPE_CHECKING:
+    from inferwise.cost.catalog import PriceCatalog
+
+PATTERN = "scale-to-zero endpoint"
+BASELINE_PATTERN = "always-on endpoint"
+
+SAGEMAKER_SERVICE = "AmazonSageMaker"
+HOSTING_DIMENSION = "Hosting"
+CLOUDWATCH_SERVICE = "AmazonCloudWatch"
+ALARM_SKU = "standard"
+ALARM_DIMENSION = "StandardAlarm"
+
+ALARMS_PER_COMPONENT = 3
+"""The wake-from-zero alarm on NoCapacityInvocationFailures, plus the high and low alarms Application
+Auto Scaling creates for each target-tracking policy (they are billed like any standard alarm)."""
+
+COLD_START_SOURCE = (
+    "default 10 min: about 9.5 min from the first request at zero to the first HTTP 200, measured with "
+    "Qwen3-0.6B on ml.g5.xlarge in us-east-1, July 2026 (community; AWS-FACTS.md 2.3); AWS's launch blog "
+    "counts about 5 min for a small model"
+)
+DEFAULT_SCALE_IN_TAIL_MINUTES = 27.0
+SCALE_IN_TAIL_SOURCE = (
+    "default 27 min = 15 min before Application Auto Scaling's target-tracking scale-in alarm fires "
+    "(it needs 15 min of datapoints below target) + 12 min for managed instance scaling to release the "
+    "emptied instance (same measurement)"
+)
+DEFAULT_COLD_START_MINUTES = 10.0
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class EndpointUsage:
+    """How the endpoint is used; every figure appears in the estimate's assumptions.
+
+    - `active_hours_per_day`: hours a day with traffic (0-24), on `days_per_month` days (0-31).
+    - `instances_while_active`: instances serving while there is traffic (at most the construct's
+      `max_instances`); the always-on baseline runs this many instances all month.
+    - `cold_starts_per_day`: times a day traffic resumes after an idle spell long enough to scale to zero
+      (default 1: one busy period a day). Each costs `cold_start_minutes` of instance time before the first
+      answer and `scale_in_tail_minutes` after the last request.
+    """
+
+    active_hours_per_day: float = 8.0
+    days_per_month: float = 22.0
+    instances_while_active: int = 1
+    cold_starts_per_day: float = 1.0
+    scale_in_tail_minutes: float = DEFAULT_SCALE_IN_TAIL_MINUTES
+    cold_start_minutes: float = DEFAULT_COLD_START_MINUTES
+
+    def __post_init__(self) -> None:
+        _check_range("active_hours_per_day", self.active_hours_per_day, 0, 24)
+        _check_range("days_per_month", self.days_per_month, 0, 31)
+        if isinstance(self.instances_while_active, bool) or not isinstance(self.instances_while_active, int):
+            raise ValueError(
+                f"EndpointUsage.instances_while_active must be a whole number >= 1, got {self.instances_while_active!r}"
+            )
+        if self.instances_while_active < 1:
+            raise ValueError(
+                f"EndpointUsage.instances_while_active must be >= 1, got {self.instances_while_active}"
+            )
+        for name in ("cold_starts_per_day", "scale_in_tail_minutes", "cold_start_minutes"):
+            _check_range(name, getattr(self, name), 0, None)
+
+
+def _check_range(name: str, value: object, low: float, high: float | None) -> None:
+    allowed = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError(f"EndpointUsage.{name} must be a number {allowed}, got {value!r}")
+    number = _decimal(float(value))
+    if not number.is_finite() or number < low or (high is not None and number > high):
+        raise ValueError(f"EndpointUsage.{name} must be {allowed}, got {value!r}")
+
+
+def billed_hours_per_instance(usage: EndpointUsage) -> Decimal:
+    """Instance-hours a month for one serving instance: active time, cold starts and scale-in tails.
+
+    A day never bills more than 24 h and a month never more than 730 h.
+    """
+    active = _decimal(usage.active_hours_per_day)
+    days = _decimal(usage.days_per_month)
+    if active == 0 or days == 0:
+        return Decimal(0)
+    per_wake_minutes = _decimal(usage.cold_start_minutes) + _decimal(usage.scale_in_tail_minutes)
+    daily = min(Decimal(24), active + _decimal(usage.cold_starts_per_day) * per_wake_minutes / 60)
+    return min(HOURS_PER_MONTH, daily * days)
+
+
+def estimate_scale_to_zero(
+    instance_type: str,
+    inference_components: int,
+    usage: EndpointUsage,
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    max_instances: int = 1,
+    assumptions: tuple[str, ...] = (),
+) -> CostEstimate:
+    """Monthly cost of a scale-to-zero endpoint with `inference_components` components on `instance_type`.
+
+    Every price comes from `catalog` (an unknown instance type or Region raises the catalogue's
+    UnknownPriceError). `max_instances` only bounds the worst case stated in the notes.
+    """
+    if inference_components < 1:
+        raise ValueError(f"inference_components must be >= 1, got {inference_components}")
+    instances = usage.instances_while_active
+    hours_each = billed_hours_per_instance(usage)
+    instance_hours = hours_each * instances
+    usage_text = (
+        f"traffic {usage.active_hours_per_day:g} h/day on {usage.days_per_month:g} days/month, "
+        f"{instances} instance(s) serving while active"
+    )
+    wake_text = (
+        f"{usage.cold_starts_per_day:g} wake(s) from zero per active day, each billing a "
+        f"{usage.cold_start_minutes:g}-min cold start and a {usage.scale_in_tail_minutes:g}-min scale-in tail"
+    )
+    source_texts = (f"cold start: {COLD_START_SOURCE}", f"scale-in tail: {SCALE_IN_TAIL_SOURCE}")
+    compute = catalog.line(
+        f"{instance_type} instances (billed only while a copy runs)",
+        SAGEMAKER_SERVICE,
+        instance_type,
+        region,
+        HOSTING_DIMENSION,
+        instance_hours,
+        assumptions=(
+            f"{hours_each.quantize(Decimal('0.01'))} billed h/month per instance x {instances}: active hours "
+            "+ cold starts + scale-in tails (at most 24 h a day and 730 h a month)",
+        ),
+    )
+    alarm_count = Decimal(ALARMS_PER_COMPONENT * inference_components)
+    alarms = catalog.line(
+        "CloudWatch alarms (wake from zero + target tracking)",
+        CLOUDWATCH_SERVICE,
+        ALARM_SKU,
+        region,
+        ALARM_DIMENSION,
+        alarm_count,
+        assumptions=(
+            f"{ALARMS_PER_COMPONENT} standard alarms per inference component x {inference_components}: one on "
+            "NoCapacityInvocationFailures, two that Application Auto Scaling creates for target tracking; "
+            "the account's 10 free alarms are not counted",
+        ),
+    )
+    lines: tuple[CostLine, ...] = (compute, alarms)
+
+    always_on_hours = HOURS_PER_MONTH * instances
+    baseline = CostEstimate(
+        construct_path="",
+        pattern=BASELINE_PATTERN,
+        region=region,
+        lines=(
+            catalog.line(
+                f"{instance_type} instances (always on)",
+                SAGEMAKER_SERVICE,
+                instance_type,
+                region,
+                HOSTING_DIMENSION,
+                always_on_hours,
+                assumptions=(f"{instances} instance(s) x 730 h/month, whatever the traffic",),
+            ),
+        ),
+    )
+
+    notes: list[str] = []
+    total = sum((line.monthly_cost for line in lines), Decimal(0))
+    if total >= baseline.monthly_total:
+        notes.append(
+            f"At {usage.active_hours_per_day:g} active h/day on {usage.days_per_month:g} days the endpoint is "
+            f"almost never idle: an always-on endpoint ({usd(baseline.monthly_total)}/month) costs no more "
+            f"than scaling to zero ({usd(total)}/month) and has no cold starts; consider an always-on endpoint."
+        )
+    warm_hours = _decimal(usage.scale_in_tail_minutes) / 60
+    first_deploy = catalog.cost(SAGEMAKER_SERVICE, instance_type, region, HOSTING_DIMENSION, warm_hours)
+    notes.append(
+        f"Each deployment that (re)creates the inference components starts 1 instance with 1 copy per component; "
+        f"it bills until scale-in ({usage.scale_in_tail_minutes:g} min, about {usd(first_deploy)} each time), "
+        "which is not in the monthly figure."
+    )
+    notes.append(
+        f"Cold start: requests while scaled to zero fail at once with HTTP 400 'no capacity' for about "
+        f"{usage.cold_start_minutes:g} min while an instance starts; clients must retry with backoff or queue."
+    )
+    worst = catalog.cost(
+        SAGEMAKER_SERVICE,
+        instance_type,
+        region,
+        HOSTING_DIMENSION,
+        HOURS_PER_MONTH * max(max_instances, instances),
+    )
+    notes.append(
+        f"Ceiling if traffic never stops: {max(max_instances, instances)} instance(s) x 730 h = {usd(worst)}/month "
+        "plus alarms."
+    )
+    spec = INSTANCE_SPECS.get(instance_type)
+    if spec is not None and not spec.local_nvme:
+        notes.append(
+            f"{instance_type} has no local NVMe storage, so SageMaker attaches an ML storage volume billed per "
+            "GB-month while an instance runs; the bundled catalogue has no SageMaker storage price, so this "
+            "estimate leaves it out."
+        )
+
+    return CostEstimate(
+        construct_path="",
+        pattern=PATTERN,
+        region=region,
+        lines=lines,
+        baseline=baseline,
+        assumptions=(*assumptions, usage_text, wake_text, *source_texts),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,348 @@
+"""Cost of a Spot inference fleet (EC2 Auto Scaling, Inferentia2 or Graviton) with an On-Demand base.
+
+Pure: (fleet shape, usage, price catalogue, Region) -> CostEstimate; no CDK.
+
+What is billed, per month, while the fleet runs (`FleetUsage.hours_per_month`):
+- the On-Demand part: the first `on_demand_base` running instances, plus `100 - spot_percent_above_base`
+  percent of those above the base, at the catalogue's On-Demand price;
+- the Spot part: the rest, at the On-Demand price less the catalogue's average Spot discount for the
+  family in the Region (an assumption, not a price: the line is `Dynamic` and names its source);
+- the encrypted gp3 root volume of every running instance (deleted with the instance), and of the stopped
+  instances a warm pool keeps.
+Everything is priced on the first (preferred) instance type of the fleet; an assumption says so.
+
+The baseline is the same instance-hours all On-Demand. For Inferentia2 a second comparison,
+`estimate_gpu_comparison`, prices the same accelerators as On-Demand g5.xlarge (one NVIDIA A10G per
+Inferentia2 chip), the GPU fleet a team would otherwise run; its total appears in the estimate's notes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+from typing import TYPE_CHECKING
+
+from inferwise.constructs.ec2_instances import Accelerator, ec2_instance_spec
+from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate, CostLine
+from inferwise.cost.render import usd
+
+if TYPE_CHECKING:
+    from inferwise.cost.catalog import PriceCatalog
+
+PATTERN = "spot inference fleet"
+BASELINE_PATTERN = "all On-Demand fleet"
+GPU_PATTERN = "On-Demand GPU fleet"
+
+EC2_SERVICE = "AmazonEC2"
+ON_DEMAND_DIMENSION = "OnDemand"
+EBS_SKU = "gp3"
+EBS_DIMENSION = "Storage"
+
+GPU_COMPARISON_TYPE = "g5.xlarge"
+"""One NVIDIA A10G (24 GiB), 4 vCPUs, 16 GiB: the smallest common On-Demand GPU for LLM serving."""
+
+PUBLIC_IPV4_USD_PER_HOUR = Decimal("0.005")
+"""AWS's public IPv4 address charge (since 2024-02-01); not in the bundled catalogue, so only named in a note."""
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class FleetUsage:
+    """How much the fleet runs; every figure appears in the estimate's assumptions.
+
+    - `average_instances`: instances running on average while the fleet is on (0 or more, at most the
+      construct's `max_capacity`). Default 1: one instance around the clock. Set it to what your traffic
+      needs; it is split into On-Demand and Spot as the group would split a constant count.
+    - `hours_per_month`: hours a month the fleet is on (0-730). Default 730. With `off_hours` the
+      construct does not derive it from the cron expressions: set it yourself (e.g. 13 h x 22 weekdays = 286).
+    """
+
+    average_instances: float = 1.0
+    hours_per_month: float = 730.0
+
+    def __post_init__(self) -> None:
+        _check_number("average_instances", self.average_instances, 0, None)
+        _check_number("hours_per_month", self.hours_per_month, 0, 730)
+
+
+def _check_number(name: str, value: object, low: float, high: float | None) -> None:
+    allowed = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"FleetUsage.{name} must be a number {allowed}, got {value!r}")
+    if not math.isfinite(value) or value < low or (high is not None and value > high):
+        raise ValueError(f"FleetUsage.{name} must be {allowed}, got {value!r}")
+
+
+def split_capacity(
+    instances: Decimal, on_demand_base: int, spot_percent_above_base: int
+) -> tuple[Decimal, Decimal]:
+    """(On-Demand, Spot) instances for `instances` running, as EC2 Auto Scaling splits a mixed group.
+
+    The first `on_demand_base` are On-Demand; above the base, `spot_percent_above_base` percent are Spot.
+    """
+    on_demand = min(instances, Decimal(on_demand_base))
+    above = instances - on_demand
+    spot = above * Decimal(spot_percent_above_base) / 100
+    return on_demand + (above - spot), spot
+
+
+def _count(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _ebs_lines(
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    running_gb_months: Decimal,
+    root_volume_gib: int,
+    running_text: str,
+    warm_pool_instances: Decimal,
+) -> list[CostLine]:
+    lines = [
+        catalog.line(
+            f"gp3 root volumes, {root_volume_gib} GiB each (encrypted)",
+            EC2_SERVICE,
+            EBS_SKU,
+            region,
+            EBS_DIMENSION,
+            running_gb_months,
+            assumptions=(
+                f"{running_text} x {root_volume_gib} GiB; a volume is deleted with its instance, so it bills only "
+                "while the instance exists; gp3 baseline 3,000 IOPS and 125 MB/s are included in the price",
+            ),
+        )
+    ]
+    if warm_pool_instances > 0:
+        lines.append(
+            catalog.line(
+                f"gp3 root volumes of stopped warm-pool instances, {root_volume_gib} GiB each",
+                EC2_SERVICE,
+                EBS_SKU,
+                region,
+                EBS_DIMENSION,
+                warm_pool_instances * root_volume_gib,
+                assumptions=(
+                    f"the warm pool keeps up to {_count(warm_pool_instances)} stopped instance(s) (max_capacity "
+                    "minus the average running) all month; stopped instances bill only for their volumes",
+                ),
+            )
+        )
+    return lines
+
+
+def estimate_spot_fleet(
+    *,
+    accelerator: Accelerator,
+    instance_types: Sequence[str],
+    on_demand_base: int,
+    spot_percent_above_base: int,
+    root_volume_gib: int,
+    usage: FleetUsage,
+    catalog: PriceCatalog,
+    region: str,
+    max_capacity: int,
+    warm_pool: bool = False,
+    public_ipv4: bool = False,
+    off_hours: bool = False,
+    assumptions: tuple[str, ...] = (),
+) -> CostEstimate:
+    """Monthly cost of the fleet, with the all-On-Demand baseline (and, for Inferentia2, a g5 comparison note).
+
+    Every price comes from `catalog`: an instance type, EBS volume or Spot discount it lacks for `region`
+    raises its `UnknownPriceError`, which says how to add an override.
+    """
+    if not instance_types:
+        raise ValueError("instance_types must name at least one instance type")
+    preferred = instance_types[0]
+    spec = ec2_instance_spec(preferred)
+    instances = _decimal(usage.average_instances)
+    hours = _decimal(usage.hours_per_month)
+    on_demand, spot = split_capacity(instances, on_demand_base, spot_percent_above_base)
+    preferred_text = f"priced on the preferred (first) instance type {preferred}" + (
+        f"; Spot may also launch {', '.join(instance_types[1:])}, which the estimate does not price"
+        if len(instance_types) > 1
+        else ""
+    )
+    usage_text = (
+        f"{usage.average_instances:g} instance(s) running on average for {usage.hours_per_month:g} h/month, "
+        f"split as the group splits them: the first {on_demand_base} On-Demand, then "
+        f"{spot_percent_above_base} % Spot above the base"
+    )
+    lines: list[CostLine] = []
+    if on_demand > 0 or spot == 0:
+        lines.append(
+            catalog.line(
+                f"{preferred} On-Demand ({_count(on_demand)} instance(s))",
+                EC2_SERVICE,
+                preferred,
+                region,
+                ON_DEMAND_DIMENSION,
+                on_demand * hours,
+                assumptions=(
+                    f"{_count(on_demand)} On-Demand instance(s) x {usage.hours_per_month:g} h/month",
+                    preferred_text,
+                ),
+            )
+        )
+    if spot > 0:
+        lines.append(
+            catalog.line(
+                f"{preferred} Spot ({_count(spot)} instance(s))",
+                EC2_SERVICE,
+                preferred,
+                region,
+                ON_DEMAND_DIMENSION,
+                spot * hours,
+                pricing_category="Dynamic",
+                discount=catalog.spot_discount(preferred, region),
+                assumptions=(
+                    f"{_count(spot)} Spot instance(s) x {usage.hours_per_month:g} h/month",
+                    preferred_text,
+                ),
+            )
+        )
+    running_gb_months = instances * root_volume_gib * hours / HOURS_PER_MONTH
+    running_text = f"{usage.average_instances:g} volume(s) x {usage.hours_per_month:g}/730 of a month"
+    warm = (
+        max(Decimal(0), Decimal(max_capacity) - instances).to_integral_value(rounding=ROUND_CEILING)
+        if warm_pool
+        else Decimal(0)
+    )
+    lines += _ebs_lines(
+        catalog,
+        region,
+        running_gb_months=running_gb_months,
+        root_volume_gib=root_volume_gib,
+        running_text=running_text,
+        warm_pool_instances=warm,
+    )
+
+    baseline_lines = [
+        catalog.line(
+            f"{preferred} On-Demand ({_count(instances)} instance(s))",
+            EC2_SERVICE,
+            preferred,
+            region,
+            ON_DEMAND_DIMENSION,
+            instances * hours,
+            assumptions=(
+                f"the same {usage.average_instances:g} instance(s) x {usage.hours_per_month:g} h/month, all On-Demand",
+            ),
+        ),
+        *_ebs_lines(
+            catalog,
+            region,
+            running_gb_months=running_gb_months,
+            root_volume_gib=root_volume_gib,
+            running_text=running_text,
+            warm_pool_instances=warm,
+        ),
+    ]
+    baseline = CostEstimate(
+        construct_path="", pattern=BASELINE_PATTERN, region=region, lines=tuple(baseline_lines)
+    )
+
+    notes: list[str] = []
+    if accelerator == "inferentia2":
+        gpu = estimate_gpu_comparison(
+            instance_type=preferred,
+            root_volume_gib=root_volume_gib,
+            usage=usage,
+            catalog=catalog,
+            region=region,
+        )
+        total = sum((line.monthly_cost for line in lines), Decimal(0))
+        saving = gpu.monthly_total - total
+        percent = saving * 100 / gpu.monthly_total if gpu.monthly_total else Decimal(0)
+        gpus = instances * spec.inferentia2_chips
+        notes.append(
+            f"Against the same accelerators on On-Demand GPUs ({_count(gpus)} x {GPU_COMPARISON_TYPE}, one NVIDIA "
+            f"A10G per Inferentia2 chip, same hours and volumes): {usd(gpu.monthly_total)}/month; this fleet "
+            f"{'saves' if saving >= 0 else 'costs'} {usd(abs(saving))} ({abs(percent):.0f} %) "
+            f"{'' if saving >= 0 else 'more '}a month. Throughput per accelerator depends on the model: benchmark "
+            "both before choosing."
+        )
+    worst = catalog.cost(EC2_SERVICE, preferred, region, ON_DEMAND_DIMENSION, HOURS_PER_MONTH * max_capacity)
+    notes.append(
+        f"Ceiling: max_capacity={max_capacity} x {preferred} On-Demand for 730 h = {usd(worst)}/month plus volumes. "
+        "When Spot capacity is short, EC2 Auto Scaling does not fall back to On-Demand for the Spot share: the "
+        "group runs fewer instances until Spot capacity returns."
+    )
+    if off_hours and usage.hours_per_month >= 730:
+        notes.append(
+            "off_hours stops the fleet on a schedule, but FleetUsage.hours_per_month is 730, so the estimate "
+            "counts no off-hours saving: set hours_per_month to the hours the fleet is on."
+        )
+    if public_ipv4:
+        ip_month = PUBLIC_IPV4_USD_PER_HOUR * instances * hours
+        notes.append(
+            f"Instances get public IPv4 addresses (public subnets, no NAT gateway): AWS bills $0.005 per address-hour, "
+            f"about {usd(ip_month)}/month here, which the catalogue does not price and the total leaves out "
+            "(a NAT gateway would cost about $32.85/month plus $0.045/GB)."
+        )
+    notes.append(
+        "Not priced: data transfer, CloudWatch Logs ingestion and storage of the fleet's log group, and the "
+        "CloudWatch alarms target tracking creates (2 per policy)."
+    )
+
+    return CostEstimate(
+        construct_path="",
+        pattern=PATTERN,
+        region=region,
+        lines=tuple(lines),
+        baseline=baseline,
+        assumptions=(*assumptions, usage_text),
+        notes=tuple(notes),
+    )
+
+
+def estimate_gpu_comparison(
+    *,
+    instance_type: str,
+    root_volume_gib: int,
+    usage: FleetUsage,
+    catalog: PriceCatalog,
+    region: str,
+) -> CostEstimate:
+    """The same Inferentia2 accelerators as On-Demand g5.xlarge: one A10G per Inferentia2 chip, same hours."""
+    spec = ec2_instance_spec(instance_type)
+    if spec.accelerator != "inferentia2":
+        raise ValueError(f"a GPU comparison is made for Inferentia2 types only, got {instance_type!r}")
+    instances = _decimal(usage.average_instances)
+    hours = _decimal(usage.hours_per_month)
+    gpus = instances * spec.inferentia2_chips
+    return CostEstimate(
+        construct_path="",
+        pattern=GPU_PATTERN,
+        region=region,
+        lines=(
+            catalog.line(
+                f"{GPU_COMPARISON_TYPE} On-Demand ({_count(gpus)} instance(s))",
+                EC2_SERVICE,
+                GPU_COMPARISON_TYPE,
+                region,
+                ON_DEMAND_DIMENSION,
+                gpus * hours,
+                assumptions=(
+                    f"{_count(instances)} x {instance_type} = {_count(gpus)} Inferentia2 chip(s) (2 NeuronCores, "
+                    f"32 GiB each), compared one for one with {GPU_COMPARISON_TYPE} (1 NVIDIA A10G, 24 GiB), "
+                    f"{usage.hours_per_month:g} h/month",
+                ),
+            ),
+            catalog.line(
+                f"gp3 root volumes, {root_volume_gib} GiB each",
+                EC2_SERVICE,
+                EBS_SKU,
+                region,
+                EBS_DIMENSION,
+                gpus * root_volume_gib * hours / HOURS_PER_MONTH,
+                assumptions=(f"one {root_volume_gib} GiB volume per GPU instance (a GPU DLAMI is as large)",),
+            ),
+        ),
+    )

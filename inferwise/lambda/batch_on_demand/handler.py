@@ -1,0 +1,214 @@
+"""on_demand: run a batch too small for a Bedrock batch job through InvokeModel, record by record.
+
+Event `{"run_id"}`; env WORK_BUCKET, MODEL_ID (ON_DEMAND_CONCURRENCY optional, default 4). Reads
+`runs/<run>/on-demand/records.jsonl`, writes `runs/<run>/outputs/on-demand/records.jsonl.out` in the line
+shape of a batch job (`{"recordId", "modelInput", "modelOutput"}` or `"error": {"errorCode",
+"errorMessage"}`) plus a `manifest.json.out` with the token counts the responses reported, and returns a
+job result (shard_id "on-demand", job_arn null). Throttling and transient errors are retried with
+bounded exponential backoff; a record that still fails gets an error line. When the function is about to
+time out it stops starting new calls: those records get no output line (collect reports them as
+`no_output`) and the status is PartiallyCompleted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from batch_common.batch_records import (
+    ON_DEMAND_SHARD_ID,
+    S3Client,
+    S3JsonlWriter,
+    canonical_json,
+    error_code,
+    iter_lines,
+    loads_strict,
+    on_demand_key,
+    outputs_prefix,
+    s3_uri,
+    usage_from_response,
+    validate_run_id,
+)
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+
+RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ServiceUnavailableException",
+        "ServiceQuotaExceededException",
+        "ModelNotReadyException",
+        "InternalServerException",
+        "ModelTimeoutException",
+    }
+)
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 20.0
+READ_TIMEOUT_SECONDS = 120
+# Stop starting calls when less than this is left of the function's time (one slow call + writing out).
+TIME_RESERVE_MS = (READ_TIMEOUT_SECONDS + 30) * 1000
+DEFAULT_CONCURRENCY = 4
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    return on_demand(
+        event, s3=_client("s3"), runtime=_client("bedrock-runtime"), env=os.environ, context=context
+    )
+
+
+@functools.cache
+def _client(name: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # Retries are ours (bounded backoff below), so the SDK makes one attempt per call.
+    return boto3.client(
+        name,
+        config=Config(read_timeout=READ_TIMEOUT_SECONDS, retries={"mode": "standard", "max_attempts": 1}),
+    )
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Full-jitter exponential backoff: up to 1, 2, 4, ... seconds, capped."""
+    return random.uniform(0.5, 1.0) * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+
+
+class Outcome:
+    __slots__ = ("error", "input_tokens", "model_input", "output", "output_tokens", "record_id")
+
+    def __init__(self, record_id: str, model_input: Any) -> None:
+        self.record_id, self.model_input = record_id, model_input
+        self.output: Any = None
+        self.error: dict[str, str] | None = None
+        self.input_tokens = self.output_tokens = 0
+
+    def line(self) -> str:
+        entry: dict[str, Any] = {"recordId": self.record_id, "modelInput": self.model_input}
+        if self.error is None:
+            entry["modelOutput"] = self.output
+        else:
+            entry["error"] = self.error
+        return json.dumps(entry)
+
+
+def invoke(
+    runtime: Any,
+    model_id: str,
+    record_id: str,
+    model_input: Any,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    outcome = Outcome(record_id, model_input)
+    body = canonical_json(model_input).encode("utf-8")
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            response = runtime.invoke_model(
+                modelId=model_id, body=body, contentType="application/json", accept="application/json"
+            )
+            raw = response["body"].read()
+        except Exception as error:
+            code = error_code(error) or type(error).__name__
+            retryable = code in RETRYABLE_CODES or not error_code(error)
+            if retryable and attempt + 1 < MAX_ATTEMPTS:
+                sleep(backoff_seconds(attempt))
+                continue
+            suffix = f" (gave up after {attempt + 1} attempts)" if retryable else ""
+            outcome.error = {"errorCode": code, "errorMessage": f"{error}{suffix}"}
+            return outcome
+        try:
+            outcome.output = loads_strict(raw.decode("utf-8"))
+        except ValueError as error:
+            outcome.error = {
+                "errorCode": "invalid_model_response",
+                "errorMessage": f"response is not JSON: {error}",
+            }
+            return outcome
+        headers = response.get("ResponseMetadata", {}).get("HTTPHeaders")
+        outcome.input_tokens, outcome.output_tokens = usage_from_response(outcome.output, headers)
+        return outcome
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def on_demand(
+    event: Mapping[str, Any],
+    *,
+    s3: S3Client,
+    runtime: Any,
+    env: Mapping[str, str],
+    context: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    run_id = validate_run_id(event.get("run_id"))
+    bucket, model_id = env["WORK_BUCKET"], env["MODEL_ID"]
+    workers = max(1, int(env.get("ON_DEMAND_CONCURRENCY") or DEFAULT_CONCURRENCY))
+    prefix = outputs_prefix(run_id, ON_DEMAND_SHARD_ID)
+    counts = {"total": 0, "success": 0, "error": 0, "input_tokens": 0, "output_tokens": 0}
+    skipped = 0
+
+    def out_of_time() -> bool:
+        return context is not None and context.get_remaining_time_in_millis() < TIME_RESERVE_MS
+
+    def records() -> Iterator[tuple[str, Any]]:
+        for raw in iter_lines(s3, bucket, on_demand_key(run_id), missing_ok=True):
+            if raw.strip():
+                record = loads_strict(raw.decode("utf-8"))
+                yield record["recordId"], record["modelInput"]
+
+    with S3JsonlWriter(s3, bucket, prefix + "records.jsonl.out") as out:
+
+        def record(outcome: Outcome) -> None:
+            out.write_line(outcome.line())
+            counts["success" if outcome.error is None else "error"] += 1
+            counts["input_tokens"] += outcome.input_tokens
+            counts["output_tokens"] += outcome.output_tokens
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            running: set[Future[Outcome]] = set()
+            for record_id, model_input in records():
+                counts["total"] += 1
+                if skipped or out_of_time():
+                    skipped += 1
+                    continue
+                running.add(pool.submit(invoke, runtime, model_id, record_id, model_input, sleep=sleep))
+                if len(running) >= 2 * workers:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        record(future.result())
+            for future in running:
+                record(future.result())
+
+    manifest = {
+        "totalRecordCount": counts["total"],
+        "processedRecordCount": counts["success"] + counts["error"],
+        "successRecordCount": counts["success"],
+        "errorRecordCount": counts["error"],
+        "inputTokenCount": counts["input_tokens"],
+        "outputTokenCount": counts["output_tokens"],
+    }
+    s3.put_object(
+        Bucket=bucket,
+        Key=prefix + "manifest.json.out",
+        Body=json.dumps(manifest).encode(),
+        ContentType="application/json",
+    )
+    message = ""
+    if skipped:
+        message = f"on-demand run stopped early to finish within the function timeout: {skipped} records were not invoked"
+    logger.info(json.dumps({"event": "on_demand_done", "run_id": run_id, **manifest, "skipped": skipped}))
+    return {
+        "shard_id": ON_DEMAND_SHARD_ID,
+        "job_arn": None,
+        "status": "PartiallyCompleted" if skipped else "Completed",
+        "output_uri": s3_uri(bucket, prefix),
+        "message": message,
+    }
