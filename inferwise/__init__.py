@@ -3,8 +3,8 @@
 Every construct estimates its own monthly cost at synth time, next to the naive baseline it replaces;
 `enable_cost_report(app)` turns those estimates into a report in the cloud assembly.
 
-Names that need aws-cdk-lib are imported on first use, so the `inferwise` CLI can render reports and
-diffs without starting the jsii runtime.
+Names are imported on first use, so the `inferwise` CLI can render reports and diffs without starting
+the jsii runtime that aws-cdk-lib needs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,22 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from inferwise.constructs.bedrock_batch import BedrockBatchPipeline, SmallBatch
+    from inferwise.constructs.guardrails import CostGuardrails, HardCap, TokenSpendAlarm
+    from inferwise.constructs.sagemaker_images import sagemaker_image
+    from inferwise.constructs.scale_to_zero import InferenceModel, ScaleToZeroEndpoint
+    from inferwise.constructs.schedule import OffHours
+    from inferwise.constructs.spot_fleet import (
+        ContainerServing,
+        QueueBacklogScaling,
+        SpotInferenceFleet,
+        UserDataServing,
+    )
     from inferwise.cost.catalog import PriceCatalog
+    from inferwise.cost.estimators.bedrock_batch import BatchUsage
+    from inferwise.cost.estimators.guardrails import GuardrailsUsage
+    from inferwise.cost.estimators.scale_to_zero import EndpointUsage
+    from inferwise.cost.estimators.spot_fleet import FleetUsage
     from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate, CostLine
     from inferwise.cost.plugin import enable_cost_report
     from inferwise.cost.recording import record_estimate
@@ -22,6 +37,23 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _PUBLIC = {
+    "BedrockBatchPipeline": "inferwise.constructs.bedrock_batch",
+    "SmallBatch": "inferwise.constructs.bedrock_batch",
+    "BatchUsage": "inferwise.cost.estimators.bedrock_batch",
+    "ScaleToZeroEndpoint": "inferwise.constructs.scale_to_zero",
+    "InferenceModel": "inferwise.constructs.scale_to_zero",
+    "EndpointUsage": "inferwise.cost.estimators.scale_to_zero",
+    "sagemaker_image": "inferwise.constructs.sagemaker_images",
+    "OffHours": "inferwise.constructs.schedule",
+    "SpotInferenceFleet": "inferwise.constructs.spot_fleet",
+    "ContainerServing": "inferwise.constructs.spot_fleet",
+    "UserDataServing": "inferwise.constructs.spot_fleet",
+    "QueueBacklogScaling": "inferwise.constructs.spot_fleet",
+    "FleetUsage": "inferwise.cost.estimators.spot_fleet",
+    "CostGuardrails": "inferwise.constructs.guardrails",
+    "TokenSpendAlarm": "inferwise.constructs.guardrails",
+    "HardCap": "inferwise.constructs.guardrails",
+    "GuardrailsUsage": "inferwise.cost.estimators.guardrails",
     "HOURS_PER_MONTH": "inferwise.cost.model",
     "CostEstimate": "inferwise.cost.model",
     "CostLine": "inferwise.cost.model",
@@ -33,6 +65,23 @@ _PUBLIC = {
 
 __all__ = [  # noqa: RUF022 - grouped as in _PUBLIC
     "__version__",
+    "BedrockBatchPipeline",
+    "SmallBatch",
+    "BatchUsage",
+    "ScaleToZeroEndpoint",
+    "InferenceModel",
+    "EndpointUsage",
+    "sagemaker_image",
+    "OffHours",
+    "SpotInferenceFleet",
+    "ContainerServing",
+    "UserDataServing",
+    "QueueBacklogScaling",
+    "FleetUsage",
+    "CostGuardrails",
+    "TokenSpendAlarm",
+    "HardCap",
+    "GuardrailsUsage",
     "HOURS_PER_MONTH",
     "CostEstimate",
     "CostLine",

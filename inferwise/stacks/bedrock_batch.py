@@ -12,6 +12,7 @@ from constructs import Construct
 
 from inferwise.constructs.bedrock_batch import BedrockBatchPipeline, SmallBatch
 from inferwise.cost.estimators.bedrock_batch import BatchUsage
+from inferwise.stacks.guardrails import reference_guardrails
 
 REFERENCE_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 """Claude Haiku 4.5 through the US cross-Region inference profile; the catalogue has its batch price."""
@@ -44,6 +45,11 @@ class BatchInferenceStack(cdk.Stack):
             input_prefix="incoming/",
             output_prefix="results/",
             small_batch=SmallBatch.ON_DEMAND,
+        )
+        # Bedrock token spend carries no stack tag, so the budget watches the services the pipeline bills.
+        self.guardrails = reference_guardrails(
+            self,
+            services=["Amazon Bedrock", "AWS Lambda", "AWS Step Functions", "Amazon Simple Storage Service"],
         )
         cdk.CfnOutput(self, "InputBucketName", value=self.pipeline.input_bucket.bucket_name)
         cdk.CfnOutput(self, "OutputBucketName", value=self.pipeline.output_bucket.bucket_name)

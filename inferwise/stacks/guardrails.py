@@ -24,6 +24,19 @@ STACK_NAME_TAG = "aws:cloudformation:stack-name"
 
 DEFAULT_MARGIN = Decimal("1.5")
 
+ALERT_EMAIL_CONTEXT_KEY = "inferwise:alert-email"
+"""CDK context key with the address the reference stacks' guardrails alert (default finops@example.com)."""
+
+
+def reference_guardrails(stack: cdk.Stack, **options: Any) -> CostGuardrails:
+    """The guardrails every reference stack ends with: a budget of its own estimate x 1.5, alerts by email.
+
+    Anomaly detection is left to `CostGuardrailsStack`: an account may hold only one DIMENSIONAL monitor
+    per dimension, so every reference stack creating its own would collide on deploy.
+    """
+    email = stack.node.try_get_context(ALERT_EMAIL_CONTEXT_KEY) or "finops@example.com"
+    return guardrails_for(stack, emails=[str(email)], anomaly_detection=False, **options)
+
 
 def recorded_monthly_total(stack: cdk.Stack) -> Decimal:
     """The sum of `cost_estimate.monthly_total` over the constructs in `stack` (guardrails excluded)."""

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from inferwise.constructs.scale_to_zero import InferenceModel, OffHours, ScaleToZeroEndpoint
 from inferwise.cost.estimators.scale_to_zero import EndpointUsage
+from inferwise.stacks.guardrails import reference_guardrails
 
 TGI_IMAGE = (
     "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:"
@@ -57,5 +58,6 @@ class ScaleToZeroEndpointStack(cdk.Stack):
             ),
             usage=EndpointUsage(active_hours_per_day=9, days_per_month=22),
         )
+        self.guardrails = reference_guardrails(self)
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
         cdk.CfnOutput(self, "InferenceComponentName", value=self.endpoint.inference_component_names[0])

@@ -18,6 +18,7 @@ from constructs import Construct
 from inferwise.constructs.schedule import OffHours
 from inferwise.constructs.spot_fleet import ContainerServing, SpotInferenceFleet
 from inferwise.cost.estimators.spot_fleet import FleetUsage
+from inferwise.stacks.guardrails import reference_guardrails
 
 TGI_NEURONX_IMAGE = (
     "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:"
@@ -90,5 +91,6 @@ class SpotFleetStack(cdk.Stack):
             ),
             usage=FleetUsage(average_instances=3, hours_per_month=286),
         )
+        self.guardrails = reference_guardrails(self)
         cdk.CfnOutput(self, "AutoScalingGroupName", value=self.fleet.auto_scaling_group_name)
         cdk.CfnOutput(self, "SecurityGroupId", value=self.fleet.security_group.security_group_id)
