@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from inferwise import __version__
+from inferwise.advisor_cli import add_compare_command
 from inferwise.cost.diff import (
     CostDiff,
     diff_reports,
@@ -149,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="timestamp written into the markdown marker, so a workflow never replaces a newer comment",
     )
     diff.set_defaults(func=_diff)
+
+    add_compare_command(commands)
 
     prices = commands.add_parser("prices", help="inspect or refresh the price catalogue")
     price_commands = prices.add_subparsers(dest="prices_command", required=True)

@@ -37,6 +37,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
 import inferwise
+from inferwise.constructs.nag import iam5_resource_finding
 from inferwise.cost.catalog import (
     BEDROCK_SERVICE,
     GLOBAL_DIMENSION_PREFIX,
@@ -46,6 +47,7 @@ from inferwise.cost.catalog import (
     catalog_for,
 )
 from inferwise.cost.estimators.bedrock_batch import (
+    BATCH_MODEL_FAMILIES,
     EPHEMERAL_DEFAULT_MB,
     FUNCTION_MEMORY_MB,
     MAX_SHARD_BYTES,
@@ -108,12 +110,6 @@ COLLECT_METRICS = (
 )
 """The metrics collect publishes after each run (namespace `METRIC_NAMESPACE`, dimension `Pipeline`)."""
 
-_FAMILIES: tuple[tuple[str, ModelFamily], ...] = (
-    ("anthropic.", "anthropic"),
-    ("amazon.nova", "nova"),
-    ("meta.llama", "llama"),
-    ("amazon.titan-embed", "titan-embed"),
-)
 _ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):bedrock:(?P<region>[a-z0-9-]*):(?P<account>\d*):(?P<kind>[a-z-]+)/(?P<id>.+)$"
 )
@@ -170,7 +166,7 @@ def parse_model_id(model_id: object) -> BedrockModel:
         if body.startswith(prefix):
             profile, body = prefix[:-1], body[len(prefix) :]
             break
-    for start, family in _FAMILIES:
+    for start, family in BATCH_MODEL_FAMILIES:
         if body.startswith(start):
             return BedrockModel(text, body, family, profile, text if arn is not None else None)
     raise ValueError(
@@ -892,7 +888,7 @@ class BedrockBatchPipeline(Construct):
             ):
                 found.append((role, foundation, reason))
         for target, resource, reason in found:
-            finding = f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_resource(stack, resource)}]"
+            finding = iam5_resource_finding(stack, resource)
             cdk.Validations.of(target).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
         cdk.Validations.of(self.state_machine).acknowledge(
             cdk.Acknowledgment(
@@ -1113,25 +1109,6 @@ class BedrockBatchPipeline(Construct):
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def _nag_resource(stack: cdk.Stack, value: str) -> str:
-    """A policy resource as cdk-nag names it in a finding id: `<Logical.Arn>/runs/*`, `arn:<AWS::Partition>:...`."""
-
-    def text(part: Any) -> str:
-        if isinstance(part, str):
-            return part
-        if isinstance(part, dict) and "Fn::Join" in part:
-            separator, parts = part["Fn::Join"]
-            return str(separator).join(text(p) for p in parts)
-        if isinstance(part, dict) and "Fn::GetAtt" in part:
-            logical_id, attribute = part["Fn::GetAtt"]
-            return f"<{logical_id}.{attribute}>"
-        if isinstance(part, dict) and "Ref" in part:
-            return f"<{part['Ref']}>"
-        raise ValueError(f"cannot name policy resource {part!r} as cdk-nag does")
-
-    return text(stack.resolve(value))
-
-
 def _asset_exclude(folder: str) -> list[str]:
     """Everything in the lambda directory except the function's own folder and the shared `batch_common`."""
     return [
@@ -1200,7 +1177,7 @@ def _batch_models(catalog: PriceCatalog, region: str) -> list[str]:
     models = set()
     for record in catalog.records(service=BEDROCK_SERVICE, region=region):
         batch = record.dimension in ("batch-input", GLOBAL_DIMENSION_PREFIX + "batch-input")
-        if batch and any(record.sku.startswith(start) for start, _ in _FAMILIES):
+        if batch and any(record.sku.startswith(start) for start, _ in BATCH_MODEL_FAMILIES):
             models.add(record.sku)
     return sorted(models)
 

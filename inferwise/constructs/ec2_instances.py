@@ -24,6 +24,10 @@ Architecture = Literal["x86_64", "arm64"]
 
 ACCELERATORS: tuple[Accelerator, ...] = ("inferentia2", "graviton")
 
+DEFAULT_ROOT_VOLUME_GIB: dict[Accelerator, int] = {"inferentia2": 128, "graviton": 32}
+"""Root volume per accelerator's default AMI (the Neuron DLAMI snapshot is about 100 GB), shared by the
+fleet construct and the advisor so both price the same volume."""
+
 ARCHITECTURE_OF: dict[Accelerator, Architecture] = {"inferentia2": "x86_64", "graviton": "arm64"}
 
 DEFAULT_INSTANCE_TYPES: dict[Accelerator, tuple[str, ...]] = {

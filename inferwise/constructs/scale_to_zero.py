@@ -25,6 +25,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from inferwise.constructs.nag import iam5_resource_finding
 from inferwise.constructs.sagemaker_instances import InstanceSpec, instance_spec
 from inferwise.constructs.schedule import OffHours
 from inferwise.cost.catalog import catalog_for
@@ -374,7 +375,7 @@ class ScaleToZeroEndpoint(Construct):
             ),
             *(
                 cdk.Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_text(stack, arn)}:log-stream:*]",
+                    id=iam5_resource_finding(stack, f"{arn}:log-stream:*"),
                     reason=(
                         "SageMaker names the log streams of this endpoint/component after instances it has not "
                         "launched yet; the grant is limited to this one log group."
@@ -386,7 +387,7 @@ class ScaleToZeroEndpoint(Construct):
         if any_token_image:
             acknowledgements.append(
                 cdk.Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_text(stack, token_repositories)}]",
+                    id=iam5_resource_finding(stack, token_repositories),
                     reason=(
                         "An image_uri given as a deploy-time token names no repository at synth; image pulls "
                         "are limited to this account's repositories in this Region."
@@ -526,22 +527,6 @@ class ScaleToZeroEndpoint(Construct):
         self.inference_components[model.name] = component
         self.scalable_targets[model.name] = target
         self.wake_alarms[model.name] = alarm
-
-
-def _nag_text(stack: cdk.Stack, value: str) -> str:
-    """`value` as cdk-nag prints it in a granular finding id: `Ref`s to pseudo-parameters as `<AWS::Name>`."""
-
-    def render(part: object) -> str:
-        if isinstance(part, str):
-            return part
-        if isinstance(part, dict) and "Ref" in part:
-            return f"<{part['Ref']}>"
-        if isinstance(part, dict) and "Fn::Join" in part:
-            separator, parts = part["Fn::Join"]
-            return str(separator).join(render(p) for p in parts)
-        raise ValueError(f"cannot render {part!r} for a cdk-nag finding id")
-
-    return render(stack.resolve(value))
 
 
 def _validate(

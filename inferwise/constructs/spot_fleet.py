@@ -40,10 +40,12 @@ from inferwise.constructs.ec2_instances import (
     ACCELERATORS,
     ARCHITECTURE_OF,
     DEFAULT_INSTANCE_TYPES,
+    DEFAULT_ROOT_VOLUME_GIB,
     Accelerator,
     Ec2InstanceSpec,
     ec2_instance_spec,
 )
+from inferwise.constructs.nag import iam5_resource_finding
 from inferwise.constructs.schedule import OffHours
 from inferwise.cost.catalog import PriceCatalog, UnknownPriceError, catalog_for
 from inferwise.cost.estimators.spot_fleet import (
@@ -74,7 +76,6 @@ AMI_PARAMETERS: dict[Accelerator, str] = {
     "inferentia2": NEURON_DLAMI_PARAMETER,
     "graviton": AL2023_ARM64_PARAMETER,
 }
-DEFAULT_ROOT_VOLUME_GIB: dict[Accelerator, int] = {"inferentia2": 128, "graviton": 32}
 MIN_ROOT_VOLUME_GIB: dict[Accelerator, int] = {"inferentia2": 100, "graviton": 8}
 """Snapshot sizes of the default AMIs: the Neuron DLAMI's is about 100 GB (community), AL2023's 8 GiB."""
 DEFAULT_WARMUP_SECONDS: dict[Accelerator, int] = {"inferentia2": 600, "graviton": 300}
@@ -700,7 +701,7 @@ class SpotInferenceFleet(Construct):
                 ),
             ),
             cdk.Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_text(stack, self._group_arn_pattern)}]",
+                id=iam5_resource_finding(stack, self._group_arn_pattern),
                 reason=(
                     "An Auto Scaling group ARN embeds a generated UUID; the wildcard stands only for that UUID, "
                     "the group name is fixed, so instances can complete lifecycle actions of this group only."
@@ -722,7 +723,7 @@ class SpotInferenceFleet(Construct):
         if self._ecr_repository_wildcard is not None:
             role_acks.append(
                 cdk.Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_text(stack, self._ecr_repository_wildcard)}]",
+                    id=iam5_resource_finding(stack, self._ecr_repository_wildcard),
                     reason=(
                         "The serving image is a deploy-time token that names no repository at synth; pulls are "
                         "limited to this account's repositories in this Region."
@@ -1013,19 +1014,3 @@ def _user_data_size(stack: cdk.Stack, rendered: str) -> int:
         return len(resolved.encode())
     parts = resolved["Fn::Join"][1]
     return sum(len(p.encode()) if isinstance(p, str) else TOKEN_BYTES for p in parts)
-
-
-def _nag_text(stack: cdk.Stack, value: str) -> str:
-    """`value` as cdk-nag prints it in a granular finding id: `Ref`s to pseudo-parameters as `<AWS::Name>`."""
-
-    def render(part: object) -> str:
-        if isinstance(part, str):
-            return part
-        if isinstance(part, dict) and "Ref" in part:
-            return f"<{part['Ref']}>"
-        if isinstance(part, dict) and "Fn::Join" in part:
-            separator, parts = part["Fn::Join"]
-            return str(separator).join(render(p) for p in parts)
-        raise ValueError(f"cannot render {part!r} for a cdk-nag finding id")
-
-    return render(stack.resolve(value))

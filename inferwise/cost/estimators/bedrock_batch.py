@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from inferwise.cost.estimators.bedrock_on_demand import TokenUsage, on_demand_token_lines
 from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate, CostLine
 
 if TYPE_CHECKING:
@@ -31,6 +32,14 @@ PATTERN = "Bedrock batch inference"
 BASELINE_PATTERN = "on-demand InvokeModel"
 
 ModelFamily = Literal["anthropic", "nova", "llama", "titan-embed"]
+
+BATCH_MODEL_FAMILIES: tuple[tuple[str, ModelFamily], ...] = (
+    ("anthropic.", "anthropic"),
+    ("amazon.nova", "nova"),
+    ("meta.llama", "llama"),
+    ("amazon.titan-embed", "titan-embed"),
+)
+"""Model id prefixes (after any inference-profile prefix) that `BedrockBatchPipeline` builds requests for."""
 SmallBatchMode = Literal["on_demand", "fail"]
 
 ONE_MILLION = Decimal(1_000_000)
@@ -252,39 +261,21 @@ def estimate_bedrock_batch(
 def estimate_on_demand_baseline(
     plan: BatchPlan, usage: BatchUsage, catalog: PriceCatalog, region: str
 ) -> CostEstimate:
-    """Every record, duplicates included, through on-demand InvokeModel: token lines only."""
-    records = Decimal(usage.records_per_month)
-    why = f"{usage.records_per_month:,} records a month, duplicates included (no de-duplication on demand)"
-    lines = [
-        _bedrock_line(
-            catalog,
-            region,
-            plan.model_id,
-            "input",
-            "on-demand input tokens",
-            records * usage.input_tokens_per_record,
-            "OnDemand",
-            (why, f"{usage.input_tokens_per_record:,} input tokens per record"),
-        )
-    ]
-    if _bills_output(plan, usage):
-        lines.append(
-            _bedrock_line(
-                catalog,
-                region,
-                plan.model_id,
-                "output",
-                "on-demand output tokens",
-                records * usage.output_tokens_per_record,
-                "OnDemand",
-                (why, f"{usage.output_tokens_per_record:,} output tokens per record"),
-            )
-        )
+    """Every record, duplicates included, through on-demand InvokeModel: token lines only, priced by the
+    one on-demand token estimator (`bedrock_on_demand.on_demand_token_lines`)."""
+    tokens = TokenUsage(
+        requests_per_month=usage.records_per_month,
+        input_tokens_per_request=usage.input_tokens_per_record,
+        output_tokens_per_request=usage.output_tokens_per_record if _bills_output(plan, usage) else 0,
+    )
+    why = "duplicates included (no de-duplication on demand)"
     return CostEstimate(
         construct_path="",
         pattern=BASELINE_PATTERN,
         region=region,
-        lines=tuple(lines),
+        lines=on_demand_token_lines(
+            plan.model_id, tokens, catalog, region, label="on-demand ", assumptions=(why,)
+        ),
         assumptions=(f"model {plan.model_id}",),
     )
 

@@ -1,0 +1,400 @@
+"""`inferwise compare`: the break-even advisor on the command line.
+
+`add_compare_command(subparsers)` adds the `compare` sub-command to the `inferwise` parser; `inferwise.cli`
+owns the parser. The workload comes from flags, from a YAML file with the fields of
+`inferwise.cost.advisor.Workload` (`--workload FILE.yml`), or both (flags win). Errors are one line on
+stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, NoReturn
+
+from inferwise.constructs.ec2_instances import EC2_INSTANCE_SPECS
+from inferwise.cost.advisor import (
+    WORKLOAD_FIELDS,
+    Comparison,
+    ServingOption,
+    compare_serving_options,
+    tokens_text,
+    workload_from_mapping,
+)
+from inferwise.cost.catalog import UnknownPriceError
+from inferwise.cost.records import PriceFileError
+from inferwise.cost.render import usd
+
+PROG = "inferwise compare"
+EXIT_USAGE = 2
+
+FLAG_FOR_FIELD: dict[str, str] = {
+    "model_id": "--model",
+    "requests_per_month": "--requests-per-month",
+    "input_tokens_per_request": "--input-tokens",
+    "output_tokens_per_request": "--output-tokens",
+    "active_hours_per_day": "--active-hours-per-day",
+    "peak_to_average": "--peak-to-average",
+    "batch_ok": "--batch-ok",
+    "cache_prefix_tokens": "--cache-prefix-tokens",
+    "cache_hit_rate": "--cache-hit-rate",
+    "small_model_id": "--small-model",
+    "routed_share": "--routed-share",
+    "sagemaker_instance_type": "--instance-type",
+    "inf2_instance_type": "--instance-type",
+    "graviton_instance_type": "--instance-type",
+    "sagemaker_tokens_per_second": "--throughput",
+    "inf2_tokens_per_second": "--throughput",
+    "graviton_tokens_per_second": "--throughput",
+    "region": "--region",
+}
+"""The flag that sets each workload field (a YAML file sets any field by its name)."""
+
+_SELF_HOSTED_FIELDS = {
+    "sagemaker": ("sagemaker_instance_type", "sagemaker_tokens_per_second"),
+    "inf2": ("inf2_instance_type", "inf2_tokens_per_second"),
+    "graviton": ("graviton_instance_type", "graviton_tokens_per_second"),
+}
+
+
+class CompareError(ValueError):
+    """A usage error the command reports as one line."""
+
+
+# ------------------------------------------------------------------------------------------------- parsing
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+def _number(text: str) -> int | Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}")
+    return (
+        int(value)
+        if value == value.to_integral_value() and "." not in text and "e" not in text.lower()
+        else value
+    )
+
+
+def _one_line_error(message: str) -> NoReturn:
+    print(f"{PROG}: {' '.join(message.split())}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
+
+
+def add_compare_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Add `compare` to an `add_subparsers()` object; returns its parser (handler: `run_compare`)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "compare",
+        help="price every way to serve a workload, with break-even volumes",
+        description=(
+            "Price a workload as Bedrock on-demand, batch, prompt caching and a routed cascade, and as a "
+            "SageMaker endpoint (always on or scaling to zero) and Spot fleets on Inferentia2 and Graviton; "
+            "show the cheapest, why, and the volumes where the order changes."
+        ),
+    )
+    parser.error = _one_line_error  # type: ignore[method-assign]
+    add = parser.add_argument
+    add(
+        "--workload", type=Path, metavar="FILE.yml", help="YAML file with Workload fields (flags override it)"
+    )
+    add("--model", metavar="ID", help="Bedrock model id or inference profile id")
+    add("--requests-per-month", type=_number, metavar="N")
+    add("--input-tokens", type=_whole, metavar="N", help="input tokens per request")
+    add("--output-tokens", type=_whole, metavar="N", help="output tokens per request")
+    add(
+        "--batch-ok",
+        action="store_true",
+        default=None,
+        help="the work can wait up to 24 h (not real-time; prices Bedrock batch)",
+    )
+    add("--active-hours-per-day", type=_number, metavar="H", help="hours a day with traffic (default 24)")
+    add("--peak-to-average", type=_number, metavar="R", help="peak over average tokens/s (default 1)")
+    add("--cache-prefix-tokens", type=_whole, metavar="N", help="shared prompt prefix tokens per request")
+    add("--cache-hit-rate", type=_number, metavar="R", help="share of requests that hit the cache (0-1)")
+    add("--small-model", metavar="ID", help="small model of a routed cascade")
+    add("--routed-share", type=_number, metavar="R", help="share of requests the small model handles (0-1)")
+    add(
+        "--instance-type",
+        action="append",
+        metavar="T",
+        help="a self-hosting instance type: ml.* (SageMaker), inf2.* or Graviton (Spot fleet); repeatable",
+    )
+    add(
+        "--throughput",
+        action="append",
+        type=_number,
+        metavar="N",
+        help="input + output tokens/s per instance, one per --instance-type in the same order",
+    )
+    add("--region", metavar="R", help="AWS Region to price (default us-east-1)")
+    add("--format", choices=("table", "md", "json"), default="table")
+    add("--plot", type=Path, metavar="FILE.png", help="write a cost-vs-volume chart (needs inferwise[plot])")
+    parser.set_defaults(func=run_compare)
+    return parser
+
+
+def _read_workload_file(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as bad:
+        raise CompareError(f"cannot read workload file {path}: {bad.strerror}") from None
+    except yaml.YAMLError as bad:
+        raise CompareError(f"workload file {path} is not valid YAML: {bad}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CompareError(
+            f"workload file {path} must be a mapping of Workload fields, got {type(data).__name__}"
+        )
+    unknown = sorted(str(key) for key in data if key not in WORKLOAD_FIELDS)
+    if unknown:
+        raise CompareError(
+            f"workload file {path} has unknown field(s) {', '.join(unknown)}; allowed: {', '.join(WORKLOAD_FIELDS)}"
+        )
+    return dict(data)
+
+
+def _instance_kind(instance_type: str) -> str:
+    if instance_type.startswith("ml."):
+        return "sagemaker"
+    spec = EC2_INSTANCE_SPECS.get(instance_type)
+    if spec is None:
+        raise CompareError(
+            f"--instance-type {instance_type!r} is not an instance type the advisor knows: pass a SageMaker type "
+            "(ml.g5.xlarge, ml.inf2.xlarge, ...), an Inferentia2 type (inf2.xlarge, ...) or a Graviton type "
+            "(c7g.16xlarge, m7g.2xlarge, ...)"
+        )
+    return "inf2" if spec.accelerator == "inferentia2" else "graviton"
+
+
+def workload_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The Workload fields from `--workload` and the flags (flags win)."""
+    fields = _read_workload_file(args.workload) if args.workload is not None else {}
+    flags = {
+        "model_id": args.model,
+        "requests_per_month": args.requests_per_month,
+        "input_tokens_per_request": args.input_tokens,
+        "output_tokens_per_request": args.output_tokens,
+        "active_hours_per_day": args.active_hours_per_day,
+        "peak_to_average": args.peak_to_average,
+        "cache_prefix_tokens": args.cache_prefix_tokens,
+        "cache_hit_rate": args.cache_hit_rate,
+        "small_model_id": args.small_model,
+        "routed_share": args.routed_share,
+        "region": args.region,
+    }
+    fields.update({name: value for name, value in flags.items() if value is not None})
+    if args.batch_ok:
+        fields["batch_ok"] = True
+    if fields.get("batch_ok") is True and "realtime" not in fields:
+        fields["realtime"] = False
+    types: list[str] = args.instance_type or []
+    throughputs: list[Any] = args.throughput or []
+    if throughputs and len(throughputs) != len(types):
+        raise CompareError(
+            f"--throughput is given {len(throughputs)} time(s) and --instance-type {len(types)} time(s): pass one "
+            "--throughput per --instance-type, in the same order"
+        )
+    seen: set[str] = set()
+    for position, instance_type in enumerate(types):
+        kind = _instance_kind(instance_type)
+        if kind in seen:
+            raise CompareError(f"--instance-type names two {kind} instance types; pass one of each kind")
+        seen.add(kind)
+        type_field, throughput_field = _SELF_HOSTED_FIELDS[kind]
+        if throughputs:
+            fields[throughput_field] = throughputs[position]
+        elif fields.get(type_field) != instance_type:
+            # a throughput from the file was measured on another instance type
+            fields.pop(throughput_field, None)
+        fields[type_field] = instance_type
+    return fields
+
+
+def _with_flags(message: str) -> str:
+    def name(match: re.Match[str]) -> str:
+        field = match.group(1)
+        flag = FLAG_FOR_FIELD.get(field)
+        return f"{field} ({flag})" if flag else field
+
+    return re.sub(r"Workload\.(\w+)", name, message)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """The `compare` handler: build the workload, compare, render, optionally plot. Returns the exit code."""
+    try:
+        workload = workload_from_mapping(workload_fields(args))
+        comparison = compare_serving_options(workload)
+    except (ValueError, UnknownPriceError, PriceFileError) as bad:
+        return _fail(_with_flags(str(bad)))
+    sys.stdout.write(RENDERERS[args.format](comparison))
+    if args.plot is not None:
+        from inferwise.cost.plot import PlotUnavailableError, plot_comparison
+
+        try:
+            plot_comparison(comparison, args.plot)
+        except PlotUnavailableError as missing:
+            return _fail(str(missing))
+        except OSError as bad:
+            return _fail(f"cannot write {args.plot}: {bad.strerror}")
+        print(f"{PROG}: chart written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+# ------------------------------------------------------------------------------------------------ rendering
+def _unit(value: Decimal | None) -> str:
+    return "-" if value is None else f"${value:,.3f}"
+
+
+def _share(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _instances(option: ServingOption) -> str:
+    return "-" if option.instances is None else f"{option.instances} x {option.instance_type}"
+
+
+def _workload_line(comparison: Comparison) -> str:
+    w = comparison.workload
+    mode = "real-time" if w.realtime else ("can wait (batch ok)" if w.batch_ok else "not real-time")
+    parts = [
+        f"{w.requests:,.0f} requests/month x ({w.input_tokens_per_request:,} in + {w.output_tokens_per_request:,} out) "
+        f"= {tokens_text(w.monthly_tokens)} tokens/month",
+        f"{w.active_hours_per_day:g} h/day active, peak {w.peak_to_average:g}x average "
+        f"({w.peak_tokens_per_second:,.1f} tokens/s)",
+        mode,
+    ]
+    if w.cache_prefix_tokens is not None:
+        parts.append(
+            f"cached prefix {w.cache_prefix_tokens:,} tokens at {float(w.cache_hit_rate or 0):.0%} hits"
+        )
+    if w.small_model_id is not None:
+        parts.append(f"{float(w.routed_share or 0):.0%} routed to {w.small_model_id}")
+    return "; ".join(parts)
+
+
+def _break_even_lines(comparison: Comparison) -> list[str]:
+    names = {option.key: option.name for option in comparison.options}
+    lines = []
+    for item in comparison.break_evens:
+        pair = f"{names[item.cheaper]} | {names[item.other]}"
+        if item.monthly_tokens is None or item.requests_per_month is None:
+            lines.append(f"{pair}: they do not swap places in the searched range")
+            continue
+        assert (
+            item.cost_cheaper is not None and item.cost_other is not None and item.cheaper_above is not None
+        )
+        where = f"{tokens_text(item.monthly_tokens)} tokens/month ({tokens_text(item.requests_per_month)} requests)"
+        if item.kind == "cross":
+            how = f"both {usd(item.cost_cheaper)}/month"
+        else:
+            how = f"no equal cost: the cost of {names[item.stepping or item.other]} jumps there"
+        lines.append(f"{pair}: {where}, {how}; above it {names[item.cheaper_above]} is cheaper")
+    return lines
+
+
+def _searched(comparison: Comparison) -> str:
+    tokens = comparison.workload.tokens_per_request
+    low, high = comparison.search_requests
+    return f"{tokens_text(low * tokens)} to {tokens_text(high * tokens)} tokens/month"
+
+
+HEADERS = ("#", "option", "$/month", "$/1M tokens", "instances", "utilisation", "confidence")
+
+
+def _rows(comparison: Comparison) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for rank, option in enumerate(comparison.priced, start=1):
+        assert option.monthly_cost is not None
+        rows.append(
+            (
+                str(rank),
+                option.name,
+                usd(option.monthly_cost),
+                _unit(option.unit_cost_per_million_tokens),
+                _instances(option),
+                _share(option.utilisation),
+                option.confidence,
+            )
+        )
+    return rows
+
+
+def render_table(comparison: Comparison) -> str:
+    """Plain text for a terminal."""
+    w = comparison.workload
+    rows = _rows(comparison)
+    widths = [max(len(row[i]) for row in [HEADERS, *rows]) for i in range(len(HEADERS))]
+    right = {0, 2, 3, 5}
+
+    def fmt(row: Sequence[str]) -> str:
+        cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        return "  ".join(cells).rstrip()
+
+    out = [f"{PROG}: {w.model_id} in {w.region}", f"workload: {_workload_line(comparison)}", ""]
+    out += [fmt(HEADERS), fmt(["-" * width for width in widths])]
+    out += [fmt(row) for row in rows]
+    name_width = max(len(option.name) for option in comparison.options)
+    for option in comparison.options:
+        if not option.available:
+            out.append(f"{'-'.rjust(widths[0])}  {option.name.ljust(name_width)}  {option.reason}")
+    out += [
+        "",
+        f"cheapest: {comparison.reason}",
+        "",
+        f"break-even volumes (searched {_searched(comparison)}):",
+    ]
+    out += [f"  {line}" for line in _break_even_lines(comparison)]
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(comparison: Comparison) -> str:
+    """GitHub-flavoured markdown."""
+    w = comparison.workload
+    out = [f"### `{w.model_id}` in {w.region}", "", f"Workload: {_workload_line(comparison)}.", ""]
+    out.append("| " + " | ".join(HEADERS) + " |")
+    out.append("|" + "|".join("---:" if i in {0, 2, 3, 5} else "---" for i in range(len(HEADERS))) + "|")
+    out += ["| " + " | ".join(row) + " |" for row in _rows(comparison)]
+    unpriced = [option for option in comparison.options if not option.available]
+    if unpriced:
+        out += ["", "Not priced:", ""]
+        out += [f"- {option.name}: {option.reason}" for option in unpriced]
+    out += [
+        "",
+        f"**Cheapest:** {comparison.reason}",
+        "",
+        f"Break-even volumes (searched {_searched(comparison)}):",
+        "",
+    ]
+    out += [f"- {line}" for line in _break_even_lines(comparison)]
+    return "\n".join(out) + "\n"
+
+
+def render_json(comparison: Comparison) -> str:
+    return json.dumps(comparison.to_json(), indent=2) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Comparison], str]] = {
+    "table": render_table,
+    "md": render_markdown,
+    "json": render_json,
+}

@@ -1,0 +1,303 @@
+"""Cost of Bedrock on-demand tokens (InvokeModel / Converse), with or without prompt caching.
+
+Pure: (model id, token usage, price catalogue, Region) -> CostEstimate; no CDK.
+
+What is billed, per month: input tokens at the model's input price and output tokens at its output price.
+With prompt caching, only the cached prefix of each request's input changes: on a cache hit it is read at the
+cache-read price, on a miss it is written to the cache at the cache-write price. The rest of the input (the
+part after the prefix) and the output are billed exactly as without caching.
+
+A model whose catalogue entry has a cache-read price but no cache-write price (Amazon Nova) has its cache
+writes priced at the standard input rate, and an assumption says so: the Bedrock user guide says tokens
+written to the cache are billed at a higher rate "depending on the model" and that every other token is
+billed at the standard input rate; no source in the catalogue gives Nova a write surcharge.
+
+This is the one place a plain on-demand token figure is computed: the advisor's on-demand, prompt-cache and
+routed options use it, and a batch estimate's on-demand baseline should too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from inferwise.cost.model import CostEstimate, CostLine
+
+if TYPE_CHECKING:
+    from inferwise.cost.catalog import PriceCatalog
+
+PATTERN = "Bedrock on-demand"
+CACHE_PATTERN = "Bedrock on-demand with prompt caching"
+
+ONE_MILLION = Decimal(1_000_000)
+
+CacheTtl = Literal["5m", "1h"]
+CACHE_TTLS: tuple[CacheTtl, ...] = ("5m", "1h")
+
+CACHE_WRITE_FALLBACK_SOURCE = (
+    "Amazon Bedrock user guide, 'Prompt caching for faster model inference': tokens written to the cache "
+    "may be charged at a higher rate than uncached input depending on the model; tokens neither read from "
+    "nor written to the cache are charged at the standard input rate"
+)
+
+
+def _decimal(value: int | float | Decimal) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _number(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float | Decimal)
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """A month of on-demand requests; every figure appears in the estimate's assumptions.
+
+    - `requests_per_month`: requests sent (>= 0; a fraction is allowed, e.g. when a volume is scaled).
+    - `input_tokens_per_request` / `output_tokens_per_request`: average tokens per request (>= 0).
+    - `cached_prefix_tokens`: of the input tokens, the shared prefix marked for prompt caching (0 = no cache;
+      at most `input_tokens_per_request`).
+    - `cache_hit_rate`: share of requests whose prefix is read from the cache (0-1); the others write it.
+    - `cache_ttl`: the cache checkpoint's time to live, `5m` (default) or `1h`; it selects the write price.
+    """
+
+    requests_per_month: int | float | Decimal
+    input_tokens_per_request: int
+    output_tokens_per_request: int
+    cached_prefix_tokens: int = 0
+    cache_hit_rate: float | Decimal = 0.0
+    cache_ttl: CacheTtl = "5m"
+
+    def __post_init__(self) -> None:
+        requests = self.requests_per_month
+        if not _number(requests) or not _decimal(requests).is_finite() or _decimal(requests) < 0:
+            raise ValueError(f"TokenUsage.requests_per_month must be a number >= 0, got {requests!r}")
+        for name in ("input_tokens_per_request", "output_tokens_per_request", "cached_prefix_tokens"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"TokenUsage.{name} must be a whole number >= 0, got {value!r}")
+        if self.cached_prefix_tokens > self.input_tokens_per_request:
+            raise ValueError(
+                f"TokenUsage.cached_prefix_tokens must be <= input_tokens_per_request "
+                f"({self.input_tokens_per_request}), got {self.cached_prefix_tokens}"
+            )
+        rate = self.cache_hit_rate
+        if not _number(rate) or not 0 <= _decimal(rate) <= 1:
+            raise ValueError(f"TokenUsage.cache_hit_rate must be between 0 and 1, got {rate!r}")
+        if self.cache_ttl not in CACHE_TTLS:
+            raise ValueError(
+                f"TokenUsage.cache_ttl must be one of {', '.join(CACHE_TTLS)}, got {self.cache_ttl!r}"
+            )
+
+    @property
+    def requests(self) -> Decimal:
+        return _decimal(self.requests_per_month)
+
+    @property
+    def hit_rate(self) -> Decimal:
+        return _decimal(self.cache_hit_rate)
+
+    @property
+    def uses_cache(self) -> bool:
+        return self.cached_prefix_tokens > 0
+
+
+def supports_prompt_cache(model_id: str, catalog: PriceCatalog, region: str) -> bool:
+    """Whether the catalogue prices cache reads for this model in `region` (an unknown model raises)."""
+    from inferwise.cost.catalog import UnknownPriceError
+
+    catalog.bedrock(model_id, region, "input")
+    try:
+        catalog.bedrock(model_id, region, "cache-read")
+    except UnknownPriceError:
+        return False
+    return True
+
+
+def on_demand_token_lines(
+    model_id: str,
+    usage: TokenUsage,
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    label: str = "",
+    assumptions: Sequence[str] = (),
+) -> tuple[CostLine, ...]:
+    """The token lines for `usage` on `model_id`: input, output, and with a cache, cache reads and writes.
+
+    `label` prefixes each component (e.g. "small model: "). Output is billed only when the request has
+    output tokens (an embedding model has no output price). Every price comes from `catalog`; a price it
+    lacks raises its `UnknownPriceError`.
+    """
+    requests = usage.requests
+    prefix = usage.cached_prefix_tokens
+    uncached = usage.input_tokens_per_request - prefix
+    per_request = f"{_count(requests)} requests a month"
+    shared = (f"model {model_id}", per_request, *assumptions)
+    input_text = (
+        f"{uncached:,} uncached input tokens per request (of {usage.input_tokens_per_request:,}; the first "
+        f"{prefix:,} are the cached prefix)"
+        if usage.uses_cache
+        else f"{usage.input_tokens_per_request:,} input tokens per request"
+    )
+    lines = [
+        _line(
+            catalog,
+            region,
+            model_id,
+            "input",
+            f"{label}input tokens",
+            requests * uncached,
+            (*shared, input_text),
+        )
+    ]
+    if usage.output_tokens_per_request > 0:
+        lines.append(
+            _line(
+                catalog,
+                region,
+                model_id,
+                "output",
+                f"{label}output tokens",
+                requests * usage.output_tokens_per_request,
+                (*shared, f"{usage.output_tokens_per_request:,} output tokens per request"),
+            )
+        )
+    if usage.uses_cache:
+        lines += _cache_lines(model_id, usage, catalog, region, label, shared)
+    return tuple(lines)
+
+
+def estimate_bedrock_on_demand(
+    model_id: str,
+    usage: TokenUsage,
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    assumptions: Sequence[str] = (),
+) -> CostEstimate:
+    """On-demand tokens for `usage`. With a cached prefix, the baseline is the same requests without caching."""
+    lines = on_demand_token_lines(model_id, usage, catalog, region)
+    tokens = usage.input_tokens_per_request + usage.output_tokens_per_request
+    usage_text = (
+        f"{_count(usage.requests)} requests a month x ({usage.input_tokens_per_request:,} input + "
+        f"{usage.output_tokens_per_request:,} output tokens) = {_count(usage.requests * tokens)} tokens a month"
+    )
+    baseline = None
+    notes: list[str] = []
+    if usage.uses_cache:
+        plain = TokenUsage(usage.requests, usage.input_tokens_per_request, usage.output_tokens_per_request)
+        baseline = CostEstimate(
+            construct_path="",
+            pattern=PATTERN,
+            region=region,
+            lines=on_demand_token_lines(model_id, plain, catalog, region),
+        )
+        notes.append(
+            "Bedrock caches a prefix only from a model-specific minimum length per cache checkpoint (1,024 tokens "
+            "for Claude 3.7 Sonnet, per the Bedrock user guide); a shorter prefix is never cached and is billed as "
+            "ordinary input."
+        )
+    return CostEstimate(
+        construct_path="",
+        pattern=CACHE_PATTERN if usage.uses_cache else PATTERN,
+        region=region,
+        lines=lines,
+        baseline=baseline,
+        assumptions=(usage_text, *assumptions),
+        notes=tuple(notes),
+    )
+
+
+def _cache_lines(
+    model_id: str,
+    usage: TokenUsage,
+    catalog: PriceCatalog,
+    region: str,
+    label: str,
+    shared: Sequence[str],
+) -> list[CostLine]:
+    from inferwise.cost.catalog import UnknownPriceError
+
+    requests, prefix, hits = usage.requests, usage.cached_prefix_tokens, usage.hit_rate
+    hit_text = f"cache hit rate {_percent(hits)}: {prefix:,} prefix tokens read from the cache per hit"
+    lines = [
+        _line(
+            catalog,
+            region,
+            model_id,
+            "cache-read",
+            f"{label}cache reads (prefix, cache hits)",
+            requests * hits * prefix,
+            (*shared, hit_text),
+        )
+    ]
+    write_dimension = f"cache-write-{usage.cache_ttl}"
+    miss_text = (
+        f"cache misses {_percent(1 - hits)}: the {prefix:,}-token prefix is written to the cache "
+        f"({usage.cache_ttl} TTL) on each miss"
+    )
+    try:
+        catalog.bedrock(model_id, region, write_dimension)
+    except UnknownPriceError:
+        lines.append(
+            _line(
+                catalog,
+                region,
+                model_id,
+                "input",
+                f"{label}cache writes (prefix, cache misses; standard input rate)",
+                requests * (1 - hits) * prefix,
+                (
+                    *shared,
+                    miss_text,
+                    f"the catalogue has no {write_dimension} price for {model_id} in {region}: cache writes are "
+                    f"priced at the standard input rate ({CACHE_WRITE_FALLBACK_SOURCE}); a write surcharge would "
+                    "make caching dearer than shown",
+                ),
+            )
+        )
+        return lines
+    lines.append(
+        _line(
+            catalog,
+            region,
+            model_id,
+            write_dimension,
+            f"{label}cache writes (prefix, cache misses)",
+            requests * (1 - hits) * prefix,
+            (*shared, miss_text),
+        )
+    )
+    return lines
+
+
+def _line(
+    catalog: PriceCatalog,
+    region: str,
+    model_id: str,
+    dimension: str,
+    component: str,
+    tokens: Decimal,
+    assumptions: Sequence[str],
+) -> CostLine:
+    record = catalog.bedrock(model_id, region, dimension)
+    return catalog.line(
+        component,
+        record.service,
+        record.sku,
+        record.region,
+        record.dimension,
+        tokens / ONE_MILLION,
+        assumptions=tuple(assumptions),
+    )
+
+
+def _count(value: Decimal) -> str:
+    return f"{value.to_integral_value():,}"
+
+
+def _percent(share: Decimal) -> str:
+    return f"{(share * 100).normalize():f} %"

@@ -1,0 +1,289 @@
+"""`inferwise compare`: formats, the workload file, one-line errors with exit code 2, and the chart."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from inferwise.advisor_cli import add_compare_command
+from inferwise.cost.advisor import OPTION_NAMES, compare_serving_options, workload_from_mapping
+
+LLAMA_8B = "meta.llama3-1-8b-instruct-v1:0"
+BASIC = [
+    "compare",
+    "--model",
+    LLAMA_8B,
+    "--requests-per-month",
+    "1000000",
+    "--input-tokens",
+    "500",
+    "--output-tokens",
+    "200",
+]
+
+
+def _run(argv: list[str]) -> int:
+    """Parse and run as `inferwise` would, with `compare` added by `add_compare_command`."""
+    parser = argparse.ArgumentParser(prog="inferwise")
+    add_compare_command(parser.add_subparsers(dest="command", required=True))
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    code: int = args.func(args)
+    return code
+
+
+def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    assert _run(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.endswith("\n") and captured.err.count("\n") == 1, captured.err
+    return captured.err
+
+
+def test_table_lists_every_option_the_cheapest_and_the_break_evens(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _run(BASIC) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"inferwise compare: {LLAMA_8B} in us-east-1\n")
+    for name in OPTION_NAMES.values():
+        assert name in out
+    assert "\ncheapest: Bedrock on-demand is cheapest: " in out
+    assert "not priced: no Provisioned Throughput price in the catalogue" in out
+    assert "break-even volumes (searched 700k to 700B tokens/month):" in out
+    assert "1  Bedrock on-demand" in out and "$154.00" in out
+
+
+def test_json_is_the_comparison_with_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run([*BASIC, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    workload = workload_from_mapping(
+        {
+            "model_id": LLAMA_8B,
+            "requests_per_month": 1_000_000,
+            "input_tokens_per_request": 500,
+            "output_tokens_per_request": 200,
+        }
+    )
+    assert data == json.loads(json.dumps(compare_serving_options(workload).to_json()))
+    assert data["x_Cheapest"] == "bedrock-on-demand"
+    assert {option["x_Option"] for option in data["x_Options"]} == set(OPTION_NAMES)
+    provisioned = next(o for o in data["x_Options"] if o["x_Option"] == "bedrock-provisioned")
+    assert (provisioned["ListCost"], provisioned["x_Available"]) == (None, False)
+
+
+def test_markdown_has_a_table_and_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run([*BASIC, "--format", "md"]) == 0
+    out = capsys.readouterr().out
+    assert "| # | option | $/month | $/1M tokens | instances | utilisation | confidence |" in out
+    assert "| 1 | Bedrock on-demand | $154.00 | $0.220 | - | - | high |" in out
+    assert "**Cheapest:** Bedrock on-demand is cheapest" in out
+
+
+def test_flags_set_batch_cache_routing_and_instances(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "compare", "--model", "anthropic.claude-haiku-4-5-20251001-v1:0", "--requests-per-month", "300000",
+        "--input-tokens", "1000", "--output-tokens", "300", "--batch-ok", "--active-hours-per-day", "10",
+        "--peak-to-average", "3", "--cache-prefix-tokens", "600", "--cache-hit-rate", "0.8",
+        "--small-model", "amazon.nova-micro-v1:0", "--routed-share", "0.6",
+        "--instance-type", "ml.g6.xlarge", "--throughput", "150",
+        "--instance-type", "m7g.2xlarge", "--throughput", "4",
+        "--format", "json",
+    ]  # fmt: skip
+    assert _run(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    workload = data["x_Workload"]
+    assert (workload["realtime"], workload["batch_ok"]) == (False, True)
+    assert workload["sagemaker_instance_type"] == "ml.g6.xlarge"
+    assert workload["graviton_instance_type"] == "m7g.2xlarge"
+    assert workload["inf2_instance_type"] == "inf2.xlarge"
+    available = {o["x_Option"] for o in data["x_Options"] if o["x_Available"]}
+    assert {"bedrock-batch", "bedrock-prompt-cache", "bedrock-routed"} <= available
+    assert data["x_Cheapest"] == "bedrock-routed"
+
+
+def test_a_workload_file_sets_fields_and_flags_override_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "workload.yml"
+    path.write_text(
+        f"model_id: {LLAMA_8B}\nrequests_per_month: 2000000\ninput_tokens_per_request: 500\n"
+        "output_tokens_per_request: 200\nactive_hours_per_day: 8\nbatch_ok: true\n",
+        encoding="utf-8",
+    )
+    assert (
+        _run(["compare", "--workload", str(path), "--requests-per-month", "50000", "--format", "json"]) == 0
+    )
+    workload = json.loads(capsys.readouterr().out)["x_Workload"]
+    assert workload["requests_per_month"] == 50000
+    assert workload["active_hours_per_day"] == "8" or workload["active_hours_per_day"] == 8
+    assert (workload["batch_ok"], workload["realtime"]) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--requests-per-month", "-5"],
+            "inferwise compare: requests_per_month (--requests-per-month) must be > 0, got -5\n",
+        ),
+        (
+            ["--requests-per-month", "lots"],
+            "inferwise compare: argument --requests-per-month: must be a number, got 'lots'\n",
+        ),
+        (
+            ["--cache-prefix-tokens", "100", "--cache-hit-rate", "1.5"],
+            "inferwise compare: cache_hit_rate (--cache-hit-rate) must be between 0 and 1, got 1.5\n",
+        ),
+        (
+            ["--instance-type", "x9.large"],
+            "inferwise compare: --instance-type 'x9.large' is not an instance type the advisor knows: pass a "
+            "SageMaker type (ml.g5.xlarge, ml.inf2.xlarge, ...), an Inferentia2 type (inf2.xlarge, ...) or a "
+            "Graviton type (c7g.16xlarge, m7g.2xlarge, ...)\n",
+        ),
+        (
+            ["--throughput", "100"],
+            "inferwise compare: --throughput is given 1 time(s) and --instance-type 0 time(s): pass one --throughput "
+            "per --instance-type, in the same order\n",
+        ),
+    ],
+)
+def test_errors_are_one_line_on_stderr_with_exit_code_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert _error(capsys, [*BASIC, *argv]) == message
+
+
+def test_an_argparse_error_is_one_line_too(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _error(capsys, [*BASIC, "--format", "xml"])
+    assert err.startswith("inferwise compare: argument --format: invalid choice: 'xml'")
+
+
+def test_an_unknown_model_is_one_line_naming_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _error(capsys, [*BASIC, "--model", "amazon.nova-mega-v9:0"])
+    assert err.startswith(
+        "inferwise compare: model_id (--model) 'amazon.nova-mega-v9:0' has no Bedrock price in the catalogue for "
+        "us-east-1: no AmazonBedrock price for model 'amazon.nova-mega-v9:0'"
+    )
+
+
+def test_a_missing_model_says_what_the_workload_needs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _error(capsys, ["compare", "--requests-per-month", "5"]) == (
+        "inferwise compare: the workload needs model_id, input_tokens_per_request, output_tokens_per_request\n"
+    )
+
+
+def test_batch_for_a_real_time_workload_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "w.yml"
+    path.write_text("realtime: true\n", encoding="utf-8")
+    assert _error(capsys, [*BASIC, "--workload", str(path), "--batch-ok"]) == (
+        "inferwise compare: batch requested for a real-time workload: batch_ok=True needs realtime=False (a batch "
+        "job returns within 24 h, not while a caller waits)\n"
+    )
+
+
+def test_a_workload_file_with_an_unknown_field_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "w.yml"
+    path.write_text("model: x\n", encoding="utf-8")
+    err = _error(capsys, ["compare", "--workload", str(path)])
+    assert err.startswith(
+        f"inferwise compare: workload file {path} has unknown field(s) model; allowed: model_id, "
+    )
+    missing = tmp_path / "missing.yml"
+    assert _error(capsys, ["compare", "--workload", str(missing)]) == (
+        f"inferwise compare: cannot read workload file {missing}: No such file or directory\n"
+    )
+
+
+def test_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "chart.png"
+    assert _run([*BASIC, "--batch-ok", "--plot", str(path)]) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert capsys.readouterr().err == f"inferwise compare: chart written to {path}\n"
+
+
+def test_plot_without_matplotlib_names_the_extra(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    path = tmp_path / "chart.png"
+    assert _run([*BASIC, "--plot", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        'inferwise compare: the chart needs matplotlib, which is not installed: pip install "inferwise[plot]"\n'
+    )
+    assert not path.exists()
+
+
+# ------------------------------------------------------------------------------------ docs/choosing.md
+DOC = Path(__file__).resolve().parents[2] / "docs" / "choosing.md"
+
+
+def _doc_examples() -> list[tuple[str, str]]:
+    """(command, output) for every `$ inferwise compare` in a console block of docs/choosing.md with output."""
+    text = DOC.read_text(encoding="utf-8")
+    examples = []
+    for block in text.split("```console\n")[1:]:
+        lines = block.split("\n```", 1)[0].split("\n")
+        command: list[str] = []
+        output: list[str] = []
+        for line in lines:
+            if line.startswith("$ ") or (command and command[-1].endswith("\\") and not output):
+                command.append(line.removeprefix("$ "))
+            else:
+                output.append(line)
+        joined = " ".join(part.rstrip("\\").strip() for part in command)
+        if joined.startswith("inferwise compare") and output:
+            examples.append((joined, "\n".join(output) + "\n"))
+    return examples
+
+
+def _doc_files() -> dict[str, str]:
+    text = DOC.read_text(encoding="utf-8")
+    files = {}
+    for block in text.split("```yaml\n")[1:]:
+        body = block.split("\n```", 1)[0] + "\n"
+        first = body.split("\n", 1)[0]
+        if first.startswith("# ") and first.endswith(".yml"):
+            files[first[2:]] = body
+    return files
+
+
+def test_the_docs_have_four_worked_examples_with_their_charts() -> None:
+    examples = _doc_examples()
+    assert len(examples) == 4
+    for command, _ in examples:
+        plot = command.split("--plot ", 1)[1].split()[0]
+        assert plot.startswith("docs/img/") and (DOC.parents[1] / plot).is_file()
+        assert f"]({plot.removeprefix('docs/')})" in DOC.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("command", "output"), _doc_examples())
+def test_the_docs_show_what_the_tool_prints(
+    command: str,
+    output: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, body in _doc_files().items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    argv = command.split()[1:]
+    plot = argv.index("--plot")
+    del argv[plot : plot + 2]
+    assert _run(argv) == 0
+    assert capsys.readouterr().out == output
