@@ -25,7 +25,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IValidation
 
-from inferwise.cost.catalog import PriceCatalog, UnknownPriceError, catalog_for
+from inferwise.cost.catalog import TOKENS_PER_PRICED_UNIT, PriceCatalog, UnknownPriceError, catalog_for
 from inferwise.cost.estimators.guardrails import GuardrailsPlan, GuardrailsUsage, estimate_guardrails
 from inferwise.cost.recording import pricing_region, record_estimate
 from inferwise.cost.records import PriceRecord
@@ -37,7 +37,6 @@ MAX_EMAILS = 10
 """E-mail subscribers per budget notification (AWS Budgets allows 1 SNS + 10 e-mail)."""
 
 MAX_PERCENT = Decimal(1000)
-ONE_MILLION = Decimal(1_000_000)
 
 DENIED_INFERENCE_ACTIONS: tuple[str, ...] = (
     "bedrock:InvokeModel",
@@ -103,7 +102,7 @@ class TokenPrice:
     @property
     def per_token(self) -> Decimal:
         """The expression's coefficient: the catalogue price per 1M tokens / 1e6."""
-        return (self.record.unit_price / ONE_MILLION).normalize()
+        return (self.record.unit_price / TOKENS_PER_PRICED_UNIT).normalize()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from constructs import Construct
 from inferwise.constructs.nag import iam5_resource_finding
 from inferwise.constructs.sagemaker_instances import InstanceSpec, instance_spec
 from inferwise.constructs.schedule import OffHours
+from inferwise.constructs.validation import check_whole_number
 from inferwise.cost.catalog import catalog_for
 from inferwise.cost.estimators.scale_to_zero import EndpointUsage, estimate_scale_to_zero
 from inferwise.cost.model import CostEstimate
@@ -95,10 +96,10 @@ class InferenceModel:
                 f"name adds a stack/construct prefix within SageMaker's {MAX_NAME_LENGTH}-character limit), "
                 f"got {self.name!r} ({len(self.name)} characters)"
             )
-        _check_int(f"{label}: accelerators", self.accelerators, 1)
-        _check_int(f"{label}: memory_mb", self.memory_mb, 128)
-        _check_int(f"{label}: max_copies", self.max_copies, 1)
-        _check_int(f"{label}: startup_timeout_seconds", self.startup_timeout_seconds, 60, 3600)
+        check_whole_number(f"{label}: accelerators", self.accelerators, 1)
+        check_whole_number(f"{label}: memory_mb", self.memory_mb, 128)
+        check_whole_number(f"{label}: max_copies", self.max_copies, 1)
+        check_whole_number(f"{label}: startup_timeout_seconds", self.startup_timeout_seconds, 60, 3600)
         target = self.target_invocations_per_copy
         if isinstance(target, bool) or not isinstance(target, int | float) or not target > 0:
             raise ValueError(f"{label}: target_invocations_per_copy must be a number > 0, got {target!r}")
@@ -128,17 +129,6 @@ class InferenceModel:
                 raise ValueError(
                     f"{label}: environment variable {key} must be a string of at most 1024 characters, got {value!r}"
                 )
-
-
-def _check_int(prop: str, value: object, low: int, high: int | None = None) -> None:
-    allowed = f"between {low} and {high}" if high is not None else f">= {low}"
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        raise ValueError(f"{prop} must be a whole number {allowed}, got {value!r}")
 
 
 def physical_name(parts: Sequence[str], suffix: str = "") -> str:

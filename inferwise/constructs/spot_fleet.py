@@ -47,6 +47,7 @@ from inferwise.constructs.ec2_instances import (
 )
 from inferwise.constructs.nag import iam5_resource_finding
 from inferwise.constructs.schedule import OffHours
+from inferwise.constructs.validation import check_whole_number
 from inferwise.cost.catalog import PriceCatalog, UnknownPriceError, catalog_for
 from inferwise.cost.estimators.spot_fleet import (
     EC2_SERVICE,
@@ -193,18 +194,6 @@ class QueueBacklogScaling:
 def _check_port(prop: str, port: object) -> None:
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise ValueError(f"{prop} must be a TCP port between 1 and 65535, got {port!r}")
-
-
-def _check_int(prop: str, value: object, low: int, high: int | None = None) -> int:
-    allowed = f"between {low} and {high}" if high is not None else f">= {low}"
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        raise ValueError(f"{prop} must be a whole number {allowed}, got {value!r}")
-    return value
 
 
 def unix_recurrence(expression: str, prop: str) -> str:
@@ -831,10 +820,10 @@ def _validate(
 ) -> None:
     if not isinstance(serving, ContainerServing | UserDataServing):
         raise ValueError(f"serving must be a ContainerServing or a UserDataServing, got {serving!r}")
-    _check_int("on_demand_base", on_demand_base, 0)
-    _check_int("spot_percent_above_base", spot_percent_above_base, 0, 100)
-    _check_int("min_capacity", min_capacity, 0)
-    _check_int("max_capacity", max_capacity, 1)
+    check_whole_number("on_demand_base", on_demand_base, 0)
+    check_whole_number("spot_percent_above_base", spot_percent_above_base, 0, 100)
+    check_whole_number("min_capacity", min_capacity, 0)
+    check_whole_number("max_capacity", max_capacity, 1)
     if min_capacity > max_capacity:
         raise ValueError(f"min_capacity must be <= max_capacity ({max_capacity}), got {min_capacity}")
     if on_demand_base > max_capacity:
@@ -842,7 +831,7 @@ def _validate(
             f"on_demand_base must be <= max_capacity ({max_capacity}), got {on_demand_base}: the group can never "
             "run that many On-Demand instances"
         )
-    _check_int("root_volume_gib", root_volume_gib, 1, 16384)
+    check_whole_number("root_volume_gib", root_volume_gib, 1, 16384)
     if default_ami and root_volume_gib < MIN_ROOT_VOLUME_GIB[accelerator]:
         raise ValueError(
             f"root_volume_gib must be >= {MIN_ROOT_VOLUME_GIB[accelerator]} for the default {accelerator} AMI "

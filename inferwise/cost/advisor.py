@@ -34,7 +34,12 @@ from typing import Any, Literal, cast
 
 from inferwise.constructs.ec2_instances import DEFAULT_ROOT_VOLUME_GIB, EC2_INSTANCE_SPECS
 from inferwise.constructs.sagemaker_instances import INSTANCE_SPECS
-from inferwise.cost.catalog import INFERENCE_PROFILE_PREFIXES, PriceCatalog, UnknownPriceError
+from inferwise.cost.catalog import (
+    INFERENCE_PROFILE_PREFIXES,
+    TOKENS_PER_PRICED_UNIT,
+    PriceCatalog,
+    UnknownPriceError,
+)
 from inferwise.cost.estimators.bedrock_batch import (
     BATCH_MODEL_FAMILIES,
     BatchPlan,
@@ -59,7 +64,6 @@ from inferwise.cost.model import HOURS_PER_MONTH, Confidence, CostEstimate
 from inferwise.cost.render import usd
 
 SCHEMA_VERSION = 1
-ONE_MILLION = Decimal(1_000_000)
 SECONDS_PER_HOUR = 3600
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 """730 h / 24 h: the days in a 730-hour month, so that 24 active hours a day bill exactly 730 h."""
@@ -441,7 +445,7 @@ class ServingOption:
         cost = self.monthly_cost
         if cost is None or self.monthly_tokens == 0:
             return None
-        return cost * ONE_MILLION / self.monthly_tokens
+        return cost * TOKENS_PER_PRICED_UNIT / self.monthly_tokens
 
     @property
     def instances(self) -> int | None:

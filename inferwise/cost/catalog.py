@@ -39,6 +39,8 @@ SPOT_SERVICE = "EC2Spot"
 GLOBAL_DIMENSION_PREFIX = "global:"
 """Bedrock dimensions for the `global.` cross-Region inference profile rate, e.g. `global:input`."""
 
+TOKENS_PER_PRICED_UNIT = Decimal(1_000_000)
+"""Bedrock records are priced per 1M tokens (unit `1M tokens`)."""
 INFERENCE_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "jp.", "au.", "us-gov.", "global.")
 
 _OVERRIDE_HINT = (
@@ -275,6 +277,30 @@ class PriceCatalog:
         )
 
     # ----------------------------------------------------------------------------------------- Bedrock
+    def bedrock_line(
+        self,
+        component: str,
+        model_id: str,
+        region: str,
+        dimension: str,
+        tokens: Decimal,
+        *,
+        pricing_category: PricingCategory = "OnDemand",
+        assumptions: Sequence[str] = (),
+    ) -> CostLine:
+        """A cost line for `tokens` Bedrock tokens of `model_id` (resolved as `bedrock` does; priced per 1M)."""
+        record = self.bedrock(model_id, region, dimension)
+        return self.line(
+            component,
+            record.service,
+            record.sku,
+            record.region,
+            record.dimension,
+            tokens / TOKENS_PER_PRICED_UNIT,
+            pricing_category=pricing_category,
+            assumptions=assumptions,
+        )
+
     def bedrock(self, model_id: str, region: str, dimension: str) -> PriceRecord:
         """The Bedrock price for a model id, inference profile id or ARN.
 

@@ -42,7 +42,6 @@ BATCH_MODEL_FAMILIES: tuple[tuple[str, ModelFamily], ...] = (
 """Model id prefixes (after any inference-profile prefix) that `BedrockBatchPipeline` builds requests for."""
 SmallBatchMode = Literal["on_demand", "fail"]
 
-ONE_MILLION = Decimal(1_000_000)
 GB = Decimal(1024**3)
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 
@@ -364,14 +363,12 @@ def _bedrock_line(
     category: Literal["OnDemand", "Batch"],
     assumptions: Sequence[str],
 ) -> CostLine:
-    record = catalog.bedrock(model_id, region, dimension)
-    return catalog.line(
+    return catalog.bedrock_line(
         component,
-        record.service,
-        record.sku,
-        record.region,
-        record.dimension,
-        tokens / ONE_MILLION,
+        model_id,
+        region,
+        dimension,
+        tokens,
         pricing_category=category,
         assumptions=(f"model {model_id}", *assumptions),
     )

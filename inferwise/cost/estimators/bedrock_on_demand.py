@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 PATTERN = "Bedrock on-demand"
 CACHE_PATTERN = "Bedrock on-demand with prompt caching"
 
-ONE_MILLION = Decimal(1_000_000)
 
 CacheTtl = Literal["5m", "1h"]
 CACHE_TTLS: tuple[CacheTtl, ...] = ("5m", "1h")
@@ -283,15 +282,8 @@ def _line(
     tokens: Decimal,
     assumptions: Sequence[str],
 ) -> CostLine:
-    record = catalog.bedrock(model_id, region, dimension)
-    return catalog.line(
-        component,
-        record.service,
-        record.sku,
-        record.region,
-        record.dimension,
-        tokens / ONE_MILLION,
-        assumptions=tuple(assumptions),
+    return catalog.bedrock_line(
+        component, model_id, region, dimension, tokens, assumptions=tuple(assumptions)
     )
 
 

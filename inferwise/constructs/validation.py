@@ -1,0 +1,16 @@
+"""Prop checks shared by the constructs: one message shape for every bad number a user can pass."""
+
+from __future__ import annotations
+
+
+def check_whole_number(prop: str, value: object, low: int, high: int | None = None) -> int:
+    """`value` if it is an int in [low, high]; otherwise a ValueError naming the prop, the value and the range."""
+    allowed = f"between {low} and {high}" if high is not None else f">= {low}"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        raise ValueError(f"{prop} must be a whole number {allowed}, got {value!r}")
+    return value
