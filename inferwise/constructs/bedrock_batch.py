@@ -58,6 +58,7 @@ from inferwise.cost.estimators.bedrock_batch import (
     prepare_ephemeral_mb,
 )
 from inferwise.cost.recording import pricing_region, record_estimate
+from inferwise.cost.usage_file import apply_usage_file
 
 __all__ = [
     "BatchUsage",
@@ -194,7 +195,7 @@ class BedrockBatchPipeline(Construct):
         construct_id: str,
         *,
         model_id: str,
-        usage: BatchUsage | None = None,
+        usage: BatchUsage = BatchUsage(),  # noqa: B008 - frozen dataclass, safe as a default
         records_per_job: int = MAX_RECORDS_PER_JOB,
         min_records_per_job: int = MIN_RECORDS_PER_JOB,
         max_concurrent_jobs: int = DEFAULT_MAX_CONCURRENT_JOBS,
@@ -210,7 +211,7 @@ class BedrockBatchPipeline(Construct):
         default_max_tokens: int = 1024,
     ) -> None:
         super().__init__(scope, construct_id)
-        usage = BatchUsage() if usage is None else usage
+        usage, usage_from_file = apply_usage_file(self, usage)
         self.model = parse_model_id(model_id)
         _validate_props(
             usage=usage,
@@ -475,7 +476,10 @@ class BedrockBatchPipeline(Construct):
         main = self.state_machine.node.default_child
         assert isinstance(main, cdk.CfnResource)
         self.cost_estimate = record_estimate(
-            self, estimate_bedrock_batch(plan, usage, catalog, region, assumptions=region_assumptions), main
+            self,
+            estimate_bedrock_batch(plan, usage, catalog, region, assumptions=region_assumptions),
+            main,
+            extra_assumptions=usage_from_file,
         )
 
     # ------------------------------------------------------------------------------------ public API

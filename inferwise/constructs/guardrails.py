@@ -29,6 +29,7 @@ from inferwise.cost.catalog import TOKENS_PER_PRICED_UNIT, PriceCatalog, Unknown
 from inferwise.cost.estimators.guardrails import GuardrailsPlan, GuardrailsUsage, estimate_guardrails
 from inferwise.cost.recording import pricing_region, record_estimate
 from inferwise.cost.records import PriceRecord
+from inferwise.cost.usage_file import apply_usage_file
 
 Amount = Decimal | int | float
 """A money or percentage figure; floats are read through their shortest repr (0.1 is 0.1)."""
@@ -308,10 +309,11 @@ class CostGuardrails(Construct):
             creates_anomaly_monitor=self.anomaly_monitor is not None,
             anomaly_subscription=self.anomaly_subscription is not None,
         )
+        usage, usage_from_file = apply_usage_file(self, usage)
         estimate = estimate_guardrails(
             plan, usage, self._catalog, self._region, assumptions=region_assumptions
         )
-        self.cost_estimate = record_estimate(self, estimate, self.budget)
+        self.cost_estimate = record_estimate(self, estimate, self.budget, extra_assumptions=usage_from_file)
 
     def metric_token_spend(self, model_id: str) -> cloudwatch.MathExpression:
         """US dollars per hour spent on `model_id` (one of `token_spend_alarms`), from AWS/Bedrock token counts.
