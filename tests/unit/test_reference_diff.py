@@ -50,7 +50,7 @@ def test_only_the_constructs_the_file_names_change(
     tokens = [line.monthly_cost for line in batch.after.lines if line.pricing_category == "Batch"]
     tokens_before = [line.monthly_cost for line in batch.before.lines if line.pricing_category == "Batch"]
     assert tokens == [2 * cost for cost in tokens_before]  # twice the records, the same batch prices
-    added, removed = batch.assumption_changes()
+    added, _ = batch.assumption_changes()
     assert (
         "records_per_month=2000000 from usage file inferwise-usage.yml (constructs.BatchInferenceStack/Summaries)"
         in added
