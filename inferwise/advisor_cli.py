@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NoReturn
 
-from inferwise.constructs.ec2_instances import EC2_INSTANCE_SPECS
 from inferwise.cost.advisor import (
     WORKLOAD_FIELDS,
     Comparison,
@@ -29,6 +28,7 @@ from inferwise.cost.advisor import (
 from inferwise.cost.catalog import UnknownPriceError
 from inferwise.cost.records import PriceFileError
 from inferwise.cost.render import usd
+from inferwise.cost.specs.ec2 import EC2_INSTANCE_SPECS
 
 PROG = "inferwise compare"
 EXIT_USAGE = 2

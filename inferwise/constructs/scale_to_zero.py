@@ -26,7 +26,6 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from inferwise.constructs.nag import iam5_resource_finding
-from inferwise.constructs.sagemaker_instances import InstanceSpec, instance_spec
 from inferwise.constructs.schedule import OffHours
 from inferwise.constructs.validation import check_whole_number
 from inferwise.cost.catalog import catalog_for
@@ -34,6 +33,7 @@ from inferwise.cost.estimators.scale_to_zero import EndpointUsage, estimate_scal
 from inferwise.cost.model import CostEstimate
 from inferwise.cost.recording import pricing_region, record_estimate
 from inferwise.cost.render import usd
+from inferwise.cost.specs.sagemaker import InstanceSpec, instance_spec
 from inferwise.cost.usage_file import apply_usage_file
 
 __all__ = ["EndpointUsage", "InferenceModel", "OffHours", "ScaleToZeroEndpoint"]

@@ -36,15 +36,6 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from inferwise.constructs.ec2_instances import (
-    ACCELERATORS,
-    ARCHITECTURE_OF,
-    DEFAULT_INSTANCE_TYPES,
-    DEFAULT_ROOT_VOLUME_GIB,
-    Accelerator,
-    Ec2InstanceSpec,
-    ec2_instance_spec,
-)
 from inferwise.constructs.nag import iam5_resource_finding
 from inferwise.constructs.schedule import OffHours
 from inferwise.constructs.validation import check_whole_number
@@ -58,6 +49,15 @@ from inferwise.cost.estimators.spot_fleet import (
 )
 from inferwise.cost.model import CostEstimate
 from inferwise.cost.recording import pricing_region, record_estimate
+from inferwise.cost.specs.ec2 import (
+    ACCELERATORS,
+    ARCHITECTURE_OF,
+    DEFAULT_INSTANCE_TYPES,
+    DEFAULT_ROOT_VOLUME_GIB,
+    Accelerator,
+    Ec2InstanceSpec,
+    ec2_instance_spec,
+)
 from inferwise.cost.usage_file import apply_usage_file
 
 __all__ = [

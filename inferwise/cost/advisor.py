@@ -32,8 +32,6 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, Literal, cast
 
-from inferwise.constructs.ec2_instances import DEFAULT_ROOT_VOLUME_GIB, EC2_INSTANCE_SPECS
-from inferwise.constructs.sagemaker_instances import INSTANCE_SPECS
 from inferwise.cost.catalog import (
     INFERENCE_PROFILE_PREFIXES,
     TOKENS_PER_PRICED_UNIT,
@@ -62,6 +60,8 @@ from inferwise.cost.estimators.scale_to_zero import (
 from inferwise.cost.estimators.spot_fleet import FleetUsage, estimate_spot_fleet, split_capacity
 from inferwise.cost.model import HOURS_PER_MONTH, Confidence, CostEstimate
 from inferwise.cost.render import usd
+from inferwise.cost.specs.ec2 import DEFAULT_ROOT_VOLUME_GIB, EC2_INSTANCE_SPECS
+from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
 
 SCHEMA_VERSION = 1
 SECONDS_PER_HOUR = 3600

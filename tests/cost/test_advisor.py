@@ -12,8 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inferwise.constructs.ec2_instances import EC2_INSTANCE_SPECS
-from inferwise.constructs.sagemaker_instances import INSTANCE_SPECS
 from inferwise.cost.advisor import (
     BREAK_EVEN_TOLERANCE_USD,
     DAYS_PER_MONTH,
@@ -38,6 +36,8 @@ from inferwise.cost.catalog import PriceCatalog
 from inferwise.cost.estimators.bedrock_batch import token_lines
 from inferwise.cost.estimators.bedrock_on_demand import TokenUsage, estimate_bedrock_on_demand
 from inferwise.cost.model import HOURS_PER_MONTH
+from inferwise.cost.specs.ec2 import EC2_INSTANCE_SPECS
+from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
 
 CATALOG = PriceCatalog.bundled()
 REGION = "us-east-1"

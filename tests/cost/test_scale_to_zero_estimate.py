@@ -9,7 +9,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match
 
-from inferwise.constructs.sagemaker_instances import INSTANCE_SPECS
 from inferwise.constructs.scale_to_zero import InferenceModel, ScaleToZeroEndpoint
 from inferwise.cost.catalog import PriceCatalog
 from inferwise.cost.estimators.scale_to_zero import (
@@ -20,6 +19,7 @@ from inferwise.cost.estimators.scale_to_zero import (
     estimate_scale_to_zero,
 )
 from inferwise.cost.model import COST_METADATA_KEY, CostEstimate
+from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
 from inferwise.stacks.scale_to_zero import TGI_IMAGE
 from tests.harness.synth import CONTEXT
 

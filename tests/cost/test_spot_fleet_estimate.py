@@ -11,7 +11,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 
-from inferwise.constructs.ec2_instances import DEFAULT_INSTANCE_TYPES, EC2_INSTANCE_SPECS
 from inferwise.constructs.spot_fleet import ContainerServing, SpotInferenceFleet
 from inferwise.cost.catalog import PriceCatalog, UnknownPriceError
 from inferwise.cost.estimators.spot_fleet import (
@@ -25,6 +24,7 @@ from inferwise.cost.estimators.spot_fleet import (
     split_capacity,
 )
 from inferwise.cost.model import COST_METADATA_KEY, HOURS_PER_MONTH, CostEstimate
+from inferwise.cost.specs.ec2 import DEFAULT_INSTANCE_TYPES, EC2_INSTANCE_SPECS
 from tests.harness.synth import CONTEXT
 
 REGION = "us-east-1"

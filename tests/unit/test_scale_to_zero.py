@@ -14,9 +14,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Annotations, Match, Template
 
 from inferwise.constructs.sagemaker_images import sagemaker_image
-from inferwise.constructs.sagemaker_instances import INSTANCE_SPECS
 from inferwise.constructs.scale_to_zero import InferenceModel, OffHours, ScaleToZeroEndpoint, physical_name
 from inferwise.cost.estimators.scale_to_zero import EndpointUsage
+from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
 from inferwise.stacks.scale_to_zero import TGI_IMAGE
 from tests.harness.cfn_lint import lint_template
 from tests.harness.synth import CONTEXT, synth_verified

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from inferwise.constructs.sagemaker_instances import INSTANCE_SPECS
 from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate, CostLine
 from inferwise.cost.render import usd
+from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
 
 if TYPE_CHECKING:
     from inferwise.cost.catalog import PriceCatalog

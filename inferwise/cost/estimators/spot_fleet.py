@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING
 
-from inferwise.constructs.ec2_instances import Accelerator, ec2_instance_spec
 from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate, CostLine
 from inferwise.cost.render import usd
+from inferwise.cost.specs.ec2 import Accelerator, ec2_instance_spec
 
 if TYPE_CHECKING:
     from inferwise.cost.catalog import PriceCatalog
