@@ -19,7 +19,8 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from inferwise.cost import prices_cli, refresh
+from inferwise.cli import prices as prices_cli
+from inferwise.cost import refresh
 from inferwise.cost.records import PriceFile, PriceRecord, PriceTier, Source
 from inferwise.cost.refresh import (
     BEDROCK_MODELS,

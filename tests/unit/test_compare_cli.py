@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inferwise.advisor_cli import add_compare_command
+from inferwise.cli.compare import add_compare_command
 from inferwise.cost.advisor import OPTION_NAMES, compare_serving_options, workload_from_mapping
 
 LLAMA_8B = "meta.llama3-1-8b-instruct-v1:0"

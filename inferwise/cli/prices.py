@@ -1,6 +1,7 @@
-"""`inferwise prices refresh`: rebuild price records from the AWS Price List Query API.
+"""`inferwise prices show|refresh`: list the price catalogue, or rebuild price records from the AWS Price List.
 
-`add_refresh_command` adds the sub-command to the `prices` command group; `inferwise.cli` owns the group.
+`add_prices_command` adds the `prices` group to the `inferwise` commands; `add_refresh_command` adds
+`refresh` to that group.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from inferwise.cost.records import PriceFileError
+from inferwise.cli.common import Subparsers, UserError, add_file_option, one_line, user_errors
+from inferwise.cost.catalog import PriceCatalog
+from inferwise.cost.records import PriceFileError, PriceRecord
 from inferwise.cost.refresh import (
     BUNDLED_DIR,
     SERVICES,
-    PriceListError,
     make_pricing_client,
     refresh,
     summarize,
@@ -23,17 +25,38 @@ from inferwise.cost.refresh import (
     write_override_file,
 )
 
-EXIT_USAGE = 2
+SHOW_PROG = "inferwise prices show"
 PROG = "inferwise prices refresh"
 
 client_factory: Callable[[], Any] = make_pricing_client
 """Makes the `pricing` client; tests replace it with one wired to botocore's Stubber."""
 
 
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
+# ------------------------------------------------------------------------------------------------- show
+def _price_line(record: PriceRecord) -> str:
+    tiers = ", ".join(
+        f"{tier.usd.normalize():f}" + ("" if len(record.tiers) == 1 else f" from {tier.begin.normalize():f}")
+        for tier in record.tiers
+    )
+    return f"{record.key}\t{tiers} USD per {record.unit}\t{record.source} {record.as_of.isoformat()} ({record.confidence})"
 
 
+@user_errors(SHOW_PROG)
+def run_show(args: argparse.Namespace) -> int:
+    """The `show` handler: one line per catalogue price, with its source and date. Returns the exit code."""
+    catalog = PriceCatalog.bundled()
+    records = catalog.records(service=args.service, region=args.region)
+    if not records:
+        raise UserError(
+            f"no prices for service={args.service!r} region={args.region!r}. "
+            f"Services: {', '.join(catalog.services())}. Regions: {', '.join(catalog.regions())}."
+        )
+    for record in records:
+        print(_price_line(record))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- refresh
 def _aws_errors() -> tuple[type[BaseException], ...]:
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
@@ -41,11 +64,7 @@ def _aws_errors() -> tuple[type[BaseException], ...]:
     return errors
 
 
-def _fail(message: str) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
+@user_errors(PROG)
 def run_refresh(args: argparse.Namespace) -> int:
     """The `refresh` handler: fetch, print a summary, write what was asked for. Returns the exit code."""
     aws_errors = _aws_errors()
@@ -58,10 +77,8 @@ def run_refresh(args: argparse.Namespace) -> int:
             client=client_factory(),
             warn=lambda message: print(f"{PROG}: warning: {message}", file=sys.stderr),
         )
-    except PriceListError as bad:
-        return _fail(_one_line(bad))
     except aws_errors as bad:
-        return _fail(f"AWS Price List request failed ({type(bad).__name__}): {_one_line(bad)}")
+        raise UserError(f"AWS Price List request failed ({type(bad).__name__}): {one_line(bad)}") from None
     sys.stdout.write(summarize(refreshed))
     written: list[Path] = []
     try:
@@ -71,7 +88,7 @@ def run_refresh(args: argparse.Namespace) -> int:
         if args.write_bundled:
             written.extend(write_bundled(refreshed, BUNDLED_DIR))
     except (OSError, PriceFileError) as bad:
-        return _fail(f"cannot write prices: {_one_line(bad)}")
+        raise UserError(f"cannot write prices: {one_line(bad)}") from None
     count = len(refreshed.records)
     if written:
         print(f"{count} prices written to {', '.join(str(path) for path in written)}")
@@ -80,7 +97,7 @@ def run_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_refresh_command(subparsers: argparse._SubParsersAction[Any]) -> None:
+def add_refresh_command(subparsers: Subparsers) -> None:
     """Add `refresh` to the `prices` command group (`subparsers` is that group's subparsers object)."""
     parser = subparsers.add_parser(
         "refresh",
@@ -107,12 +124,23 @@ def add_refresh_command(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--model", action="append", dest="models", metavar="MODEL_ID",
         help="only these Bedrock model ids, e.g. amazon.nova-pro-v1:0 (repeatable)",
     )  # fmt: skip
-    parser.add_argument(
-        "--output", type=Path, metavar="PATH",
-        help="write an override price file (records already in it that were not refreshed are kept)",
+    add_file_option(
+        parser, "--output", "PATH",
+        "write an override price file (records already in it that were not refreshed are kept)",
     )  # fmt: skip
     parser.add_argument(
         "--write-bundled", action="store_true",
         help="rewrite the matching records in the bundled price files (maintainers)",
     )  # fmt: skip
     parser.set_defaults(func=run_refresh)
+
+
+def add_prices_command(commands: Subparsers) -> None:
+    """Add the `prices` group (`show`, `refresh`) to the `inferwise` commands."""
+    prices = commands.add_parser("prices", help="inspect or refresh the price catalogue")
+    price_commands = prices.add_subparsers(dest="prices_command", required=True)
+    show = price_commands.add_parser("show", help="list catalogue prices with their source and date")
+    show.add_argument("service", nargs="?", help="AWS Price List service code, e.g. AmazonEC2")
+    show.add_argument("--region")
+    show.set_defaults(func=run_show)
+    add_refresh_command(price_commands)

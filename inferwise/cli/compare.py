@@ -13,10 +13,21 @@ import json
 import re
 import sys
 from collections.abc import Callable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
+from inferwise.cli.common import (
+    Subparsers,
+    UserError,
+    add_file_option,
+    add_format_option,
+    number,
+    one_line_parse_errors,
+    user_errors,
+    whole_number,
+    write_rendered,
+)
 from inferwise.cost.advisor import (
     WORKLOAD_FIELDS,
     Comparison,
@@ -25,13 +36,10 @@ from inferwise.cost.advisor import (
     tokens_text,
     workload_from_mapping,
 )
-from inferwise.cost.catalog import UnknownPriceError
-from inferwise.cost.records import PriceFileError
 from inferwise.cost.render import usd
 from inferwise.cost.specs.ec2 import EC2_INSTANCE_SPECS
 
 PROG = "inferwise compare"
-EXIT_USAGE = 2
 
 FLAG_FOR_FIELD: dict[str, str] = {
     "model_id": "--model",
@@ -63,39 +71,13 @@ _SELF_HOSTED_FIELDS = {
 
 
 class CompareError(ValueError):
-    """A usage error the command reports as one line."""
+    """A workload the flags or the file cannot make; reported like the advisor's own `ValueError`s."""
 
 
 # ------------------------------------------------------------------------------------------------- parsing
-def _whole(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-
-
-def _number(text: str) -> int | Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}")
-    return (
-        int(value)
-        if value == value.to_integral_value() and "." not in text and "e" not in text.lower()
-        else value
-    )
-
-
-def _one_line_error(message: str) -> NoReturn:
-    print(f"{PROG}: {' '.join(message.split())}", file=sys.stderr)
-    raise SystemExit(EXIT_USAGE)
-
-
-def add_compare_command(subparsers: Any) -> argparse.ArgumentParser:
+def add_compare_command(subparsers: Subparsers) -> argparse.ArgumentParser:
     """Add `compare` to an `add_subparsers()` object; returns its parser (handler: `run_compare`)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = subparsers.add_parser(
         "compare",
         help="price every way to serve a workload, with break-even volumes",
         description=(
@@ -104,27 +86,30 @@ def add_compare_command(subparsers: Any) -> argparse.ArgumentParser:
             "show the cheapest, why, and the volumes where the order changes."
         ),
     )
-    parser.error = _one_line_error  # type: ignore[method-assign]
+    one_line_parse_errors(parser, PROG)
     add = parser.add_argument
-    add(
-        "--workload", type=Path, metavar="FILE.yml", help="YAML file with Workload fields (flags override it)"
-    )
+    add_file_option(parser, "--workload", "FILE.yml", "YAML file with Workload fields (flags override it)")
     add("--model", metavar="ID", help="Bedrock model id or inference profile id")
-    add("--requests-per-month", type=_number, metavar="N")
-    add("--input-tokens", type=_whole, metavar="N", help="input tokens per request")
-    add("--output-tokens", type=_whole, metavar="N", help="output tokens per request")
+    add("--requests-per-month", type=number, metavar="N")
+    add("--input-tokens", type=whole_number, metavar="N", help="input tokens per request")
+    add("--output-tokens", type=whole_number, metavar="N", help="output tokens per request")
     add(
         "--batch-ok",
         action="store_true",
         default=None,
         help="the work can wait up to 24 h (not real-time; prices Bedrock batch)",
     )
-    add("--active-hours-per-day", type=_number, metavar="H", help="hours a day with traffic (default 24)")
-    add("--peak-to-average", type=_number, metavar="R", help="peak over average tokens/s (default 1)")
-    add("--cache-prefix-tokens", type=_whole, metavar="N", help="shared prompt prefix tokens per request")
-    add("--cache-hit-rate", type=_number, metavar="R", help="share of requests that hit the cache (0-1)")
+    add("--active-hours-per-day", type=number, metavar="H", help="hours a day with traffic (default 24)")
+    add("--peak-to-average", type=number, metavar="R", help="peak over average tokens/s (default 1)")
+    add(
+        "--cache-prefix-tokens",
+        type=whole_number,
+        metavar="N",
+        help="shared prompt prefix tokens per request",
+    )
+    add("--cache-hit-rate", type=number, metavar="R", help="share of requests that hit the cache (0-1)")
     add("--small-model", metavar="ID", help="small model of a routed cascade")
-    add("--routed-share", type=_number, metavar="R", help="share of requests the small model handles (0-1)")
+    add("--routed-share", type=number, metavar="R", help="share of requests the small model handles (0-1)")
     add(
         "--instance-type",
         action="append",
@@ -134,13 +119,13 @@ def add_compare_command(subparsers: Any) -> argparse.ArgumentParser:
     add(
         "--throughput",
         action="append",
-        type=_number,
+        type=number,
         metavar="N",
         help="input + output tokens/s per instance, one per --instance-type in the same order",
     )
     add("--region", metavar="R", help="AWS Region to price (default us-east-1)")
-    add("--format", choices=("table", "md", "json"), default="table")
-    add("--plot", type=Path, metavar="FILE.png", help="write a cost-vs-volume chart (needs inferwise[plot])")
+    add_format_option(parser, RENDERERS)
+    add_file_option(parser, "--plot", "FILE.png", "write a cost-vs-volume chart (needs inferwise[plot])")
     parser.set_defaults(func=run_compare)
     return parser
 
@@ -234,30 +219,30 @@ def _with_flags(message: str) -> str:
     return re.sub(r"Workload\.(\w+)", name, message)
 
 
+@user_errors(PROG, also=(ValueError,), rewrite=_with_flags)
 def run_compare(args: argparse.Namespace) -> int:
-    """The `compare` handler: build the workload, compare, render, optionally plot. Returns the exit code."""
-    try:
-        workload = workload_from_mapping(workload_fields(args))
-        comparison = compare_serving_options(workload)
-    except (ValueError, UnknownPriceError, PriceFileError) as bad:
-        return _fail(_with_flags(str(bad)))
-    sys.stdout.write(RENDERERS[args.format](comparison))
-    if args.plot is not None:
-        from inferwise.cost.plot import PlotUnavailableError, plot_comparison
+    """The `compare` handler: build the workload, compare, render, optionally plot. Returns the exit code.
 
-        try:
-            plot_comparison(comparison, args.plot)
-        except PlotUnavailableError as missing:
-            return _fail(str(missing))
-        except OSError as bad:
-            return _fail(f"cannot write {args.plot}: {bad.strerror}")
+    A workload the advisor refuses (`ValueError`, unknown price) names the flag of each field it cites.
+    """
+    workload = workload_from_mapping(workload_fields(args))
+    comparison = compare_serving_options(workload)
+    write_rendered(RENDERERS, args.format, comparison)
+    if args.plot is not None:
+        _plot(comparison, args.plot)
         print(f"{PROG}: chart written to {args.plot}", file=sys.stderr)
     return 0
 
 
-def _fail(message: str) -> int:
-    print(f"{PROG}: {' '.join(message.split())}", file=sys.stderr)
-    return EXIT_USAGE
+def _plot(comparison: Comparison, path: Path) -> None:
+    from inferwise.cost.plot import PlotUnavailableError, plot_comparison
+
+    try:
+        plot_comparison(comparison, path)
+    except PlotUnavailableError as missing:
+        raise UserError(str(missing)) from None
+    except OSError as bad:
+        raise UserError(f"cannot write {path}: {bad.strerror}") from None
 
 
 # ------------------------------------------------------------------------------------------------ rendering
