@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -27,6 +26,13 @@ from typing import TYPE_CHECKING, cast
 
 from inferwise.cost.model import Confidence, CostLine, PricingCategory
 from inferwise.cost.records import PriceFile, PriceFileError, PriceRecord, Source
+from inferwise.cost.spot_discounts import (
+    SPOT_SERVICE,
+    SpotDiscount,
+    check_discount_applies,
+    check_spot_record,
+    spot_assumption,
+)
 
 if TYPE_CHECKING:
     import constructs
@@ -35,7 +41,6 @@ CONTEXT_KEY = "inferwise:prices"
 """CDK context key (cdk.json) naming an override price file, relative to the working directory."""
 
 BEDROCK_SERVICE = "AmazonBedrock"
-SPOT_SERVICE = "EC2Spot"
 GLOBAL_DIMENSION_PREFIX = "global:"
 """Bedrock dimensions for the `global.` cross-Region inference profile rate, e.g. `global:input`."""
 
@@ -47,7 +52,6 @@ _OVERRIDE_HINT = (
     f'Add an override record in a price file named by the cdk.json context key "{CONTEXT_KEY}" '
     "(see docs/prices.md)."
 )
-_SPOT_DIMENSIONS = ("AverageDiscount", "LowDiscount", "HighDiscount")
 _CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 _Key = tuple[str, str, str, str]
@@ -77,29 +81,6 @@ class UnknownPriceError(LookupError):
         return str(self.args[0])
 
 
-@dataclass(frozen=True)
-class SpotDiscount:
-    """An assumed average Spot discount off the On-Demand price for an instance family in a Region.
-
-    Not a price: Spot is not in the AWS Price List. `average`, `low` and `high` are fractions (0.77 = 77 % off);
-    `low`/`high` are the range observed in the source. `source` is the catalogue source key.
-    """
-
-    family: str
-    region: str
-    average: Decimal
-    low: Decimal
-    high: Decimal
-    source: str
-    as_of: date
-    notes: str = ""
-
-    @property
-    def factor(self) -> Decimal:
-        """What is left of the On-Demand price: 1 - average."""
-        return 1 - self.average
-
-
 def tiered_cost(record: PriceRecord, quantity: Decimal, *, apply_free_tier: bool = False) -> Decimal:
     """The cost of `quantity` units under `record`'s tiers; each tier prices the part of the quantity inside it.
 
@@ -126,7 +107,7 @@ class PriceCatalog:
             if key in table:
                 raise PriceFileError(f"duplicate price record {record.key}")
             if record.service == SPOT_SERVICE:
-                _check_spot_record(record)
+                check_spot_record(record)
             table[key] = record
         self._bedrock_ids: dict[str, str] = {}
 
@@ -246,11 +227,11 @@ class PriceCatalog:
         category: PricingCategory = pricing_category
         factor = Decimal(1)
         if discount is not None:
-            _check_discount_applies(record, discount, pricing_category)
+            check_discount_applies(record, discount, pricing_category)
             category = "Dynamic"
             factor = discount.factor
             monthly *= factor
-            notes.append(_spot_assumption(discount))
+            notes.append(spot_assumption(discount))
             if confidence == "high":
                 confidence = "medium"
         if apply_free_tier and record.free_quantity:
@@ -551,43 +532,8 @@ def _tiers_cost(record: PriceRecord, quantity: Decimal) -> Decimal:
     return total
 
 
-def _check_spot_record(record: PriceRecord) -> None:
-    if record.dimension not in _SPOT_DIMENSIONS:
-        raise PriceFileError(f"{record.key}: an {SPOT_SERVICE} dimension must be one of {_SPOT_DIMENSIONS}")
-    if record.unit != "fraction" or record.is_tiered or not 0 <= record.unit_price < 1:
-        raise PriceFileError(
-            f"{record.key}: a Spot discount is one untiered fraction in [0, 1) with unit 'fraction', "
-            f"got {record.unit_price} {record.unit!r}"
-        )
-
-
-def _check_discount_applies(record: PriceRecord, discount: SpotDiscount, category: str) -> None:
-    if record.service != "AmazonEC2" or record.dimension != "OnDemand":
-        raise ValueError(f"a Spot discount applies only to AmazonEC2 OnDemand prices, not {record.key}")
-    family = record.sku.split(".", 1)[0]
-    if (discount.family, discount.region) != (family, record.region):
-        raise ValueError(
-            f"the Spot discount for {discount.family} in {discount.region} does not apply to {record.key}"
-        )
-    if category not in ("OnDemand", "Dynamic"):
-        raise ValueError(f"a Spot-discounted line has pricing category 'Dynamic', got {category!r}")
-
-
-def _percent(fraction: Decimal) -> str:
-    return f"{_number(fraction * 100)} %"
-
-
 def _number(value: Decimal) -> str:
     return format(value.normalize(), "f")
-
-
-def _spot_assumption(discount: SpotDiscount) -> str:
-    return (
-        f"Spot: priced at the On-Demand list price less an assumed average Spot discount of "
-        f"{_percent(discount.average)} for {discount.family} in {discount.region} (observed range "
-        f"{_percent(discount.low)} to {_percent(discount.high)}; source: {discount.source}; as of "
-        f"{discount.as_of.isoformat()}). Spot prices change with capacity and are not in the AWS Price List."
-    )
 
 
 def _read_price_file(path: Path) -> PriceFile:

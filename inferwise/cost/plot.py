@@ -28,6 +28,8 @@ _COLOURS: dict[str, str] = {
     "spot-graviton": "#7f7f7f",
 }
 _BEDROCK = ("bedrock-on-demand", "bedrock-batch", "bedrock-prompt-cache", "bedrock-routed")
+_FLOOR_USD = 0.01
+"""Costs below a cent are drawn at a cent: a log axis has no zero."""
 
 
 class PlotUnavailableError(RuntimeError):
@@ -66,19 +68,15 @@ def plot_comparison(
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
-        from matplotlib.lines import Line2D
-        from matplotlib.ticker import FuncFormatter
     except ImportError:
         raise PlotUnavailableError(
             f"the chart needs matplotlib, which is not installed: {INSTALL_HINT}"
         ) from None
 
     workload = comparison.workload
-    per_request = workload.tokens_per_request
     keys = [option.key for option in comparison.priced]
-    names = {option.key: option.name for option in comparison.options}
     grid, curves = cost_curves(workload, keys, catalog, points_per_decade=points_per_decade)
-    xs = [float(requests * per_request) for requests in grid]
+    xs = [float(requests * workload.tokens_per_request) for requests in grid]
 
     crossings = [item for item in comparison.break_evens if item.monthly_tokens is not None]
     legend_rows = max(len(keys), len(crossings)) + 1
@@ -88,11 +86,29 @@ def plot_comparison(
     figure = Figure(figsize=(10, height), dpi=110)
     FigureCanvasAgg(figure)
     axes: Any = figure.add_axes((0.09, (below + legend_height) / height, 0.88, plot_height / height))
-    floor = 0.01
-    for key in keys:
-        ys = [max(float(cost), floor) for cost in curves[key]]
+    _draw_cost_curves(axes, comparison, xs, curves)
+    _mark_workload_volume(axes, comparison)
+    break_even_handles = _mark_break_evens(axes, comparison)
+    _label_axes(axes, comparison, xs)
+    _add_legends(figure, axes, break_even_handles, anchor_y=legend_height / height)
+    path = Path(path)
+    figure.savefig(path, format="png")
+    return path
+
+
+def _option_names(comparison: Comparison) -> dict[str, str]:
+    return {option.key: option.name for option in comparison.options}
+
+
+def _draw_cost_curves(
+    axes: Any, comparison: Comparison, xs: list[float], curves: dict[str, list[Decimal]]
+) -> None:
+    """One line per priced option: solid for Bedrock, dashed for self-hosted, the cheapest drawn thicker."""
+    names = _option_names(comparison)
+    for key in curves:
+        ys = [max(float(cost), _FLOOR_USD) for cost in curves[key]]
         # at 24 active hours ScaleToZeroEndpoint lies on the always-on line: draw that one wide underneath
-        wide = key == "sagemaker-always-on" and float(workload.active_hours_per_day) >= 24
+        wide = key == "sagemaker-always-on" and float(comparison.workload.active_hours_per_day) >= 24
         axes.plot(
             xs,
             ys,
@@ -103,13 +119,18 @@ def plot_comparison(
             alpha=0.55 if wide else 1.0,
             zorder=1 if wide else 2,
         )
+
+
+def _mark_workload_volume(axes: Any, comparison: Comparison) -> None:
+    """A dotted vertical line at the workload's volume, with each option's cost there marked."""
+    workload = comparison.workload
     here = float(workload.monthly_tokens)
     axes.axvline(here, color="#444444", linestyle=":", linewidth=1.2)
     for option in comparison.priced:
         assert option.monthly_cost is not None
         axes.plot(
             [here],
-            [max(float(option.monthly_cost), floor)],
+            [max(float(option.monthly_cost), _FLOOR_USD)],
             marker="o",
             markersize=4.5,
             color=_COLOURS.get(option.key, "#000000"),
@@ -126,13 +147,19 @@ def plot_comparison(
         color="#333333",
     )
 
+
+def _mark_break_evens(axes: Any, comparison: Comparison) -> list[Any]:
+    """A numbered marker at each break-even volume; returns the legend entries that explain the numbers."""
+    from matplotlib.lines import Line2D
+
+    names = _option_names(comparison)
     handles: list[Any] = []
     number = 0
     for item in comparison.break_evens:
         if item.monthly_tokens is None or item.cost_cheaper is None:
             continue
         number += 1
-        x, y = float(item.monthly_tokens), max(float(item.cost_cheaper), floor)
+        x, y = float(item.monthly_tokens), max(float(item.cost_cheaper), _FLOOR_USD)
         axes.plot(
             [x], [y], marker="o", markersize=11, markerfacecolor="white", markeredgecolor="black", zorder=5
         )
@@ -151,7 +178,14 @@ def plot_comparison(
                 label=f"{names[item.cheaper]} / {names[item.other]}: {how} at {tokens_text(item.monthly_tokens)}",
             )
         )
+    return handles
 
+
+def _label_axes(axes: Any, comparison: Comparison, xs: list[float]) -> None:
+    """Log axes over the searched volumes, ticks in tokens and dollars, and a title describing the workload."""
+    from matplotlib.ticker import FuncFormatter
+
+    workload = comparison.workload
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlim(xs[0], xs[-1])
@@ -166,26 +200,27 @@ def plot_comparison(
         f"{float(workload.active_hours_per_day):g} h/day active, peak {float(workload.peak_to_average):g}x average",
         fontsize=10,
     )
+
+
+def _add_legends(figure: Any, axes: Any, break_even_handles: list[Any], *, anchor_y: float) -> None:
+    """The options legend, and beside it the break-even legend when there are break-evens to explain."""
     option_handles, _ = axes.get_legend_handles_labels()
     figure.legend(
         handles=option_handles,
         loc="upper left",
-        bbox_to_anchor=(0.02, legend_height / height),
+        bbox_to_anchor=(0.02, anchor_y),
         fontsize=8.5,
         title="options (dashed: self-hosted)",
         title_fontsize=8.5,
         frameon=False,
     )
-    if handles:
+    if break_even_handles:
         figure.legend(
-            handles=handles,
+            handles=break_even_handles,
             loc="upper left",
-            bbox_to_anchor=(0.33, legend_height / height),
+            bbox_to_anchor=(0.33, anchor_y),
             fontsize=8,
             title="break-even volumes (monthly tokens)",
             title_fontsize=8.5,
             frameon=False,
         )
-    path = Path(path)
-    figure.savefig(path, format="png")
-    return path

@@ -84,25 +84,44 @@ def estimate_guardrails(
     free = usage.apply_free_tiers
     lines = [_budget_line(plan, catalog, region, free)]
     if plan.alarm_metrics:
-        alarms, metrics = len(plan.alarm_metrics), sum(plan.alarm_metrics)
-        lines.append(
-            catalog.line(
-                "token-spend alarms",
-                "AmazonCloudWatch",
-                "standard",
-                region,
-                "StandardAlarm",
-                Decimal(metrics),
-                assumptions=(
-                    f"{alarms} metric-math alarm(s) reading {metrics} metric(s) in all; CloudWatch bills a "
-                    "metric-math alarm once per metric it reads",
-                    *_unapplied_free_tier(
-                        catalog.price("AmazonCloudWatch", "standard", region, "StandardAlarm"), free
-                    ),
-                ),
-                apply_free_tier=free,
-            )
-        )
+        lines.append(_alarm_line(plan, catalog, region, free))
+    lines += _anomaly_lines(plan, catalog, region)
+    lines += _topic_lines(usage, catalog, region, free)
+    return CostEstimate(
+        construct_path="",
+        pattern=PATTERN,
+        region=region,
+        lines=tuple(lines),
+        baseline=None,
+        assumptions=tuple(assumptions),
+        notes=(NO_BASELINE_NOTE,),
+    )
+
+
+def _alarm_line(plan: GuardrailsPlan, catalog: PriceCatalog, region: str, free: bool) -> CostLine:
+    """The token-spend alarms, billed once per metric their math expressions read."""
+    alarms, metrics = len(plan.alarm_metrics), sum(plan.alarm_metrics)
+    return catalog.line(
+        "token-spend alarms",
+        "AmazonCloudWatch",
+        "standard",
+        region,
+        "StandardAlarm",
+        Decimal(metrics),
+        assumptions=(
+            f"{alarms} metric-math alarm(s) reading {metrics} metric(s) in all; CloudWatch bills a "
+            "metric-math alarm once per metric it reads",
+            *_unapplied_free_tier(
+                catalog.price("AmazonCloudWatch", "standard", region, "StandardAlarm"), free
+            ),
+        ),
+        apply_free_tier=free,
+    )
+
+
+def _anomaly_lines(plan: GuardrailsPlan, catalog: PriceCatalog, region: str) -> list[CostLine]:
+    """The Cost Anomaly Detection monitor and subscription, when the guardrails create them."""
+    lines: list[CostLine] = []
     if plan.creates_anomaly_monitor:
         lines.append(
             catalog.line(
@@ -127,62 +146,51 @@ def estimate_guardrails(
                 assumptions=("one IMMEDIATE subscription delivering to the SNS topic",),
             )
         )
+    return lines
+
+
+def _topic_lines(usage: GuardrailsUsage, catalog: PriceCatalog, region: str, free: bool) -> list[CostLine]:
+    """The alert topic: its publishes, its customer-managed KMS key and the key requests publishes make."""
     alerts = Decimal(usage.alerts_per_month)
-    lines.append(
-        catalog.line(
-            "alert topic publishes",
-            "AmazonSNS",
-            "standard",
-            region,
-            "Requests",
-            alerts,
-            assumptions=(
-                f"{usage.alerts_per_month} alerts published per month (GuardrailsUsage.alerts_per_month)",
-                "deliveries to topic subscriptions are billed by protocol and are not included; Budgets' own "
-                "e-mails to `emails` are free",
-                *_unapplied_free_tier(catalog.price("AmazonSNS", "standard", region, "Requests"), free),
-            ),
-            apply_free_tier=free,
-        )
+    publishes = catalog.line(
+        "alert topic publishes",
+        "AmazonSNS",
+        "standard",
+        region,
+        "Requests",
+        alerts,
+        assumptions=(
+            f"{usage.alerts_per_month} alerts published per month (GuardrailsUsage.alerts_per_month)",
+            "deliveries to topic subscriptions are billed by protocol and are not included; Budgets' own "
+            "e-mails to `emails` are free",
+            *_unapplied_free_tier(catalog.price("AmazonSNS", "standard", region, "Requests"), free),
+        ),
+        apply_free_tier=free,
     )
-    lines.append(
-        catalog.line(
-            "topic encryption key",
-            "awskms",
-            "standard",
-            region,
-            "CustomerManagedKey",
-            Decimal(1),
-            assumptions=(
-                "one customer-managed key; AWS services cannot publish to a topic under alias/aws/sns",
-            ),
-        )
+    key = catalog.line(
+        "topic encryption key",
+        "awskms",
+        "standard",
+        region,
+        "CustomerManagedKey",
+        Decimal(1),
+        assumptions=("one customer-managed key; AWS services cannot publish to a topic under alias/aws/sns",),
     )
-    lines.append(
-        catalog.line(
-            "topic encryption requests",
-            "awskms",
-            "standard",
-            region,
-            "SymmetricRequests",
-            alerts * KMS_REQUESTS_PER_PUBLISH,
-            assumptions=(
-                f"{KMS_REQUESTS_PER_PUBLISH} requests (GenerateDataKey, Decrypt) per publish, an upper bound "
-                "since SNS reuses a data key for up to 5 minutes",
-                *_unapplied_free_tier(catalog.price("awskms", "standard", region, "SymmetricRequests"), free),
-            ),
-            apply_free_tier=free,
-        )
+    requests = catalog.line(
+        "topic encryption requests",
+        "awskms",
+        "standard",
+        region,
+        "SymmetricRequests",
+        alerts * KMS_REQUESTS_PER_PUBLISH,
+        assumptions=(
+            f"{KMS_REQUESTS_PER_PUBLISH} requests (GenerateDataKey, Decrypt) per publish, an upper bound "
+            "since SNS reuses a data key for up to 5 minutes",
+            *_unapplied_free_tier(catalog.price("awskms", "standard", region, "SymmetricRequests"), free),
+        ),
+        apply_free_tier=free,
     )
-    return CostEstimate(
-        construct_path="",
-        pattern=PATTERN,
-        region=region,
-        lines=tuple(lines),
-        baseline=None,
-        assumptions=tuple(assumptions),
-        notes=(NO_BASELINE_NOTE,),
-    )
+    return [publishes, key, requests]
 
 
 def _budget_line(plan: GuardrailsPlan, catalog: PriceCatalog, region: str, free: bool) -> CostLine:

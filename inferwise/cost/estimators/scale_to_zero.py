@@ -110,42 +110,19 @@ def billed_hours_per_instance(usage: EndpointUsage) -> Decimal:
     return min(HOURS_PER_MONTH, daily * days)
 
 
-def estimate_scale_to_zero(
-    instance_type: str,
-    inference_components: int,
-    usage: EndpointUsage,
-    catalog: PriceCatalog,
-    region: str,
-    *,
-    max_instances: int = 1,
-    assumptions: tuple[str, ...] = (),
-) -> CostEstimate:
-    """Monthly cost of a scale-to-zero endpoint with `inference_components` components on `instance_type`.
-
-    Every price comes from `catalog` (an unknown instance type or Region raises the catalogue's
-    UnknownPriceError). `max_instances` only bounds the worst case stated in the notes.
-    """
-    if inference_components < 1:
-        raise ValueError(f"inference_components must be >= 1, got {inference_components}")
+def _endpoint_lines(
+    instance_type: str, inference_components: int, usage: EndpointUsage, catalog: PriceCatalog, region: str
+) -> tuple[CostLine, ...]:
+    """The instance-hours billed while a copy runs, and the alarms that run all month."""
     instances = usage.instances_while_active
     hours_each = billed_hours_per_instance(usage)
-    instance_hours = hours_each * instances
-    usage_text = (
-        f"traffic {usage.active_hours_per_day:g} h/day on {usage.days_per_month:g} days/month, "
-        f"{instances} instance(s) serving while active"
-    )
-    wake_text = (
-        f"{usage.cold_starts_per_day:g} wake(s) from zero per active day, each billing a "
-        f"{usage.cold_start_minutes:g}-min cold start and a {usage.scale_in_tail_minutes:g}-min scale-in tail"
-    )
-    source_texts = (f"cold start: {COLD_START_SOURCE}", f"scale-in tail: {SCALE_IN_TAIL_SOURCE}")
     compute = catalog.line(
         f"{instance_type} instances (billed only while a copy runs)",
         SAGEMAKER_SERVICE,
         instance_type,
         region,
         HOSTING_DIMENSION,
-        instance_hours,
+        hours_each * instances,
         assumptions=(
             f"{hours_each.quantize(Decimal('0.01'))} billed h/month per instance x {instances}: active hours "
             "+ cold starts + scale-in tails (at most 24 h a day and 730 h a month)",
@@ -165,10 +142,15 @@ def estimate_scale_to_zero(
             "the account's 10 free alarms are not counted",
         ),
     )
-    lines: tuple[CostLine, ...] = (compute, alarms)
+    return (compute, alarms)
 
-    always_on_hours = HOURS_PER_MONTH * instances
-    baseline = CostEstimate(
+
+def _always_on_baseline(
+    instance_type: str, usage: EndpointUsage, catalog: PriceCatalog, region: str
+) -> CostEstimate:
+    """The same instances billed 730 h a month, whatever the traffic."""
+    instances = usage.instances_while_active
+    return CostEstimate(
         construct_path="",
         pattern=BASELINE_PATTERN,
         region=region,
@@ -179,18 +161,29 @@ def estimate_scale_to_zero(
                 instance_type,
                 region,
                 HOSTING_DIMENSION,
-                always_on_hours,
+                HOURS_PER_MONTH * instances,
                 assumptions=(f"{instances} instance(s) x 730 h/month, whatever the traffic",),
             ),
         ),
     )
 
+
+def _endpoint_notes(
+    instance_type: str,
+    usage: EndpointUsage,
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    total: Decimal,
+    always_on_total: Decimal,
+    max_instances: int,
+) -> list[str]:
+    """When always on is no dearer, what each deployment and cold start costs, the ceiling, and storage."""
     notes: list[str] = []
-    total = sum((line.monthly_cost for line in lines), Decimal(0))
-    if total >= baseline.monthly_total:
+    if total >= always_on_total:
         notes.append(
             f"At {usage.active_hours_per_day:g} active h/day on {usage.days_per_month:g} days the endpoint is "
-            f"almost never idle: an always-on endpoint ({usd(baseline.monthly_total)}/month) costs no more "
+            f"almost never idle: an always-on endpoint ({usd(always_on_total)}/month) costs no more "
             f"than scaling to zero ({usd(total)}/month) and has no cold starts; consider an always-on endpoint."
         )
     warm_hours = _decimal(usage.scale_in_tail_minutes) / 60
@@ -204,15 +197,16 @@ def estimate_scale_to_zero(
         f"Cold start: requests while scaled to zero fail at once with HTTP 400 'no capacity' for about "
         f"{usage.cold_start_minutes:g} min while an instance starts; clients must retry with backoff or queue."
     )
+    ceiling_instances = max(max_instances, usage.instances_while_active)
     worst = catalog.cost(
         SAGEMAKER_SERVICE,
         instance_type,
         region,
         HOSTING_DIMENSION,
-        HOURS_PER_MONTH * max(max_instances, instances),
+        HOURS_PER_MONTH * ceiling_instances,
     )
     notes.append(
-        f"Ceiling if traffic never stops: {max(max_instances, instances)} instance(s) x 730 h = {usd(worst)}/month "
+        f"Ceiling if traffic never stops: {ceiling_instances} instance(s) x 730 h = {usd(worst)}/month "
         "plus alarms."
     )
     spec = INSTANCE_SPECS.get(instance_type)
@@ -222,7 +216,46 @@ def estimate_scale_to_zero(
             "GB-month while an instance runs; the bundled catalogue has no SageMaker storage price, so this "
             "estimate leaves it out."
         )
+    return notes
 
+
+def estimate_scale_to_zero(
+    instance_type: str,
+    inference_components: int,
+    usage: EndpointUsage,
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    max_instances: int = 1,
+    assumptions: tuple[str, ...] = (),
+) -> CostEstimate:
+    """Monthly cost of a scale-to-zero endpoint with `inference_components` components on `instance_type`.
+
+    Every price comes from `catalog` (an unknown instance type or Region raises the catalogue's
+    UnknownPriceError). `max_instances` only bounds the worst case stated in the notes.
+    """
+    if inference_components < 1:
+        raise ValueError(f"inference_components must be >= 1, got {inference_components}")
+    usage_text = (
+        f"traffic {usage.active_hours_per_day:g} h/day on {usage.days_per_month:g} days/month, "
+        f"{usage.instances_while_active} instance(s) serving while active"
+    )
+    wake_text = (
+        f"{usage.cold_starts_per_day:g} wake(s) from zero per active day, each billing a "
+        f"{usage.cold_start_minutes:g}-min cold start and a {usage.scale_in_tail_minutes:g}-min scale-in tail"
+    )
+    source_texts = (f"cold start: {COLD_START_SOURCE}", f"scale-in tail: {SCALE_IN_TAIL_SOURCE}")
+    lines = _endpoint_lines(instance_type, inference_components, usage, catalog, region)
+    baseline = _always_on_baseline(instance_type, usage, catalog, region)
+    notes = _endpoint_notes(
+        instance_type,
+        usage,
+        catalog,
+        region,
+        total=sum((line.monthly_cost for line in lines), Decimal(0)),
+        always_on_total=baseline.monthly_total,
+        max_instances=max_instances,
+    )
     return CostEstimate(
         construct_path="",
         pattern=PATTERN,

@@ -136,43 +136,31 @@ def _ebs_lines(
     return lines
 
 
-def estimate_spot_fleet(
-    *,
-    accelerator: Accelerator,
-    instance_types: Sequence[str],
-    on_demand_base: int,
-    spot_percent_above_base: int,
-    root_volume_gib: int,
-    usage: FleetUsage,
+def _usage_text(usage: FleetUsage, on_demand_base: int, spot_percent_above_base: int) -> str:
+    """The usage assumption: instances on average, hours, and how the group splits them."""
+    return (
+        f"{usage.average_instances:g} instance(s) running on average for {usage.hours_per_month:g} h/month, "
+        f"split as the group splits them: the first {on_demand_base} On-Demand, then "
+        f"{spot_percent_above_base} % Spot above the base"
+    )
+
+
+def _instance_lines(
     catalog: PriceCatalog,
     region: str,
-    max_capacity: int,
-    warm_pool: bool = False,
-    public_ipv4: bool = False,
-    off_hours: bool = False,
-    assumptions: tuple[str, ...] = (),
-) -> CostEstimate:
-    """Monthly cost of the fleet, with the all-On-Demand baseline (and, for Inferentia2, a g5 comparison note).
-
-    Every price comes from `catalog`: an instance type, EBS volume or Spot discount it lacks for `region`
-    raises its `UnknownPriceError`, which says how to add an override.
-    """
-    if not instance_types:
-        raise ValueError("instance_types must name at least one instance type")
+    *,
+    instance_types: Sequence[str],
+    on_demand: Decimal,
+    spot: Decimal,
+    usage: FleetUsage,
+) -> list[CostLine]:
+    """The On-Demand and Spot instance-hours, both priced on the preferred (first) instance type."""
     preferred = instance_types[0]
-    spec = ec2_instance_spec(preferred)
-    instances = _decimal(usage.average_instances)
     hours = _decimal(usage.hours_per_month)
-    on_demand, spot = split_capacity(instances, on_demand_base, spot_percent_above_base)
     preferred_text = f"priced on the preferred (first) instance type {preferred}" + (
         f"; Spot may also launch {', '.join(instance_types[1:])}, which the estimate does not price"
         if len(instance_types) > 1
         else ""
-    )
-    usage_text = (
-        f"{usage.average_instances:g} instance(s) running on average for {usage.hours_per_month:g} h/month, "
-        f"split as the group splits them: the first {on_demand_base} On-Demand, then "
-        f"{spot_percent_above_base} % Spot above the base"
     )
     lines: list[CostLine] = []
     if on_demand > 0 or spot == 0:
@@ -207,22 +195,46 @@ def estimate_spot_fleet(
                 ),
             )
         )
-    running_gb_months = instances * root_volume_gib * hours / HOURS_PER_MONTH
-    running_text = f"{usage.average_instances:g} volume(s) x {usage.hours_per_month:g}/730 of a month"
+    return lines
+
+
+def _fleet_volume_lines(
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    usage: FleetUsage,
+    root_volume_gib: int,
+    max_capacity: int,
+    warm_pool: bool,
+) -> list[CostLine]:
+    """The root volumes of the running instances and, with a warm pool, of the stopped ones."""
+    instances = _decimal(usage.average_instances)
+    hours = _decimal(usage.hours_per_month)
     warm = (
         max(Decimal(0), Decimal(max_capacity) - instances).to_integral_value(rounding=ROUND_CEILING)
         if warm_pool
         else Decimal(0)
     )
-    lines += _ebs_lines(
+    return _ebs_lines(
         catalog,
         region,
-        running_gb_months=running_gb_months,
+        running_gb_months=instances * root_volume_gib * hours / HOURS_PER_MONTH,
         root_volume_gib=root_volume_gib,
-        running_text=running_text,
+        running_text=f"{usage.average_instances:g} volume(s) x {usage.hours_per_month:g}/730 of a month",
         warm_pool_instances=warm,
     )
 
+
+def _all_on_demand_baseline(
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    preferred: str,
+    usage: FleetUsage,
+    volume_lines: Sequence[CostLine],
+) -> CostEstimate:
+    """The same instance-hours and volumes, every instance On-Demand."""
+    instances = _decimal(usage.average_instances)
     baseline_lines = [
         catalog.line(
             f"{preferred} On-Demand ({_count(instances)} instance(s))",
@@ -230,57 +242,74 @@ def estimate_spot_fleet(
             preferred,
             region,
             ON_DEMAND_DIMENSION,
-            instances * hours,
+            instances * _decimal(usage.hours_per_month),
             assumptions=(
                 f"the same {usage.average_instances:g} instance(s) x {usage.hours_per_month:g} h/month, all On-Demand",
             ),
         ),
-        *_ebs_lines(
-            catalog,
-            region,
-            running_gb_months=running_gb_months,
-            root_volume_gib=root_volume_gib,
-            running_text=running_text,
-            warm_pool_instances=warm,
-        ),
+        *volume_lines,
     ]
-    baseline = CostEstimate(
+    return CostEstimate(
         construct_path="", pattern=BASELINE_PATTERN, region=region, lines=tuple(baseline_lines)
     )
 
-    notes: list[str] = []
-    if accelerator == "inferentia2":
-        gpu = estimate_gpu_comparison(
-            instance_type=preferred,
-            root_volume_gib=root_volume_gib,
-            usage=usage,
-            catalog=catalog,
-            region=region,
-        )
-        total = sum((line.monthly_cost for line in lines), Decimal(0))
-        saving = gpu.monthly_total - total
-        percent = saving * 100 / gpu.monthly_total if gpu.monthly_total else Decimal(0)
-        gpus = instances * spec.inferentia2_chips
-        notes.append(
-            f"Against the same accelerators on On-Demand GPUs ({_count(gpus)} x {GPU_COMPARISON_TYPE}, one NVIDIA "
-            f"A10G per Inferentia2 chip, same hours and volumes): {usd(gpu.monthly_total)}/month; this fleet "
-            f"{'saves' if saving >= 0 else 'costs'} {usd(abs(saving))} ({abs(percent):.0f} %) "
-            f"{'' if saving >= 0 else 'more '}a month. Throughput per accelerator depends on the model: benchmark "
-            "both before choosing."
-        )
+
+def _gpu_comparison_note(
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    preferred: str,
+    root_volume_gib: int,
+    usage: FleetUsage,
+    inferentia2_chips: int,
+    fleet_total: Decimal,
+) -> str:
+    """What the same Inferentia2 accelerators would cost as On-Demand GPUs, against `fleet_total`."""
+    gpu = estimate_gpu_comparison(
+        instance_type=preferred,
+        root_volume_gib=root_volume_gib,
+        usage=usage,
+        catalog=catalog,
+        region=region,
+    )
+    saving = gpu.monthly_total - fleet_total
+    percent = saving * 100 / gpu.monthly_total if gpu.monthly_total else Decimal(0)
+    gpus = _decimal(usage.average_instances) * inferentia2_chips
+    return (
+        f"Against the same accelerators on On-Demand GPUs ({_count(gpus)} x {GPU_COMPARISON_TYPE}, one NVIDIA "
+        f"A10G per Inferentia2 chip, same hours and volumes): {usd(gpu.monthly_total)}/month; this fleet "
+        f"{'saves' if saving >= 0 else 'costs'} {usd(abs(saving))} ({abs(percent):.0f} %) "
+        f"{'' if saving >= 0 else 'more '}a month. Throughput per accelerator depends on the model: benchmark "
+        "both before choosing."
+    )
+
+
+def _fleet_notes(
+    catalog: PriceCatalog,
+    region: str,
+    *,
+    preferred: str,
+    usage: FleetUsage,
+    max_capacity: int,
+    public_ipv4: bool,
+    off_hours: bool,
+) -> list[str]:
+    """The ceiling at max_capacity, and what the estimate leaves out (off-hours it cannot see, IPv4, logs)."""
     worst = catalog.cost(EC2_SERVICE, preferred, region, ON_DEMAND_DIMENSION, HOURS_PER_MONTH * max_capacity)
-    notes.append(
+    notes = [
         f"Ceiling: max_capacity={max_capacity} x {preferred} On-Demand for 730 h = {usd(worst)}/month plus volumes. "
         "When Spot capacity is short, EC2 Auto Scaling does not fall back to On-Demand for the Spot share: the "
         "group runs fewer instances until Spot capacity returns."
-    )
+    ]
     if off_hours and usage.hours_per_month >= 730:
         notes.append(
             "off_hours stops the fleet on a schedule, but FleetUsage.hours_per_month is 730, so the estimate "
             "counts no off-hours saving: set hours_per_month to the hours the fleet is on."
         )
     if public_ipv4:
-        ip_month = PUBLIC_IPV4_USD_PER_HOUR * instances * hours
+        ip_month = (
+            PUBLIC_IPV4_USD_PER_HOUR * _decimal(usage.average_instances) * _decimal(usage.hours_per_month)
+        )
         notes.append(
             f"Instances get public IPv4 addresses (public subnets, no NAT gateway): AWS bills $0.005 per address-hour, "
             f"about {usd(ip_month)}/month here, which the catalogue does not price and the total leaves out "
@@ -290,14 +319,83 @@ def estimate_spot_fleet(
         "Not priced: data transfer, CloudWatch Logs ingestion and storage of the fleet's log group, and the "
         "CloudWatch alarms target tracking creates (2 per policy)."
     )
+    return notes
 
+
+def estimate_spot_fleet(
+    *,
+    accelerator: Accelerator,
+    instance_types: Sequence[str],
+    on_demand_base: int,
+    spot_percent_above_base: int,
+    root_volume_gib: int,
+    usage: FleetUsage,
+    catalog: PriceCatalog,
+    region: str,
+    max_capacity: int,
+    warm_pool: bool = False,
+    public_ipv4: bool = False,
+    off_hours: bool = False,
+    assumptions: tuple[str, ...] = (),
+) -> CostEstimate:
+    """Monthly cost of the fleet, with the all-On-Demand baseline (and, for Inferentia2, a g5 comparison note).
+
+    Every price comes from `catalog`: an instance type, EBS volume or Spot discount it lacks for `region`
+    raises its `UnknownPriceError`, which says how to add an override.
+    """
+    if not instance_types:
+        raise ValueError("instance_types must name at least one instance type")
+    preferred = instance_types[0]
+    spec = ec2_instance_spec(preferred)
+    on_demand, spot = split_capacity(
+        _decimal(usage.average_instances), on_demand_base, spot_percent_above_base
+    )
+    lines = _instance_lines(
+        catalog, region, instance_types=instance_types, on_demand=on_demand, spot=spot, usage=usage
+    )
+    volume_lines = _fleet_volume_lines(
+        catalog,
+        region,
+        usage=usage,
+        root_volume_gib=root_volume_gib,
+        max_capacity=max_capacity,
+        warm_pool=warm_pool,
+    )
+    lines += volume_lines
+    baseline = _all_on_demand_baseline(
+        catalog, region, preferred=preferred, usage=usage, volume_lines=volume_lines
+    )
+    notes: list[str] = []
+    if accelerator == "inferentia2":
+        fleet_total = sum((line.monthly_cost for line in lines), Decimal(0))
+        chips = spec.inferentia2_chips
+        notes.append(
+            _gpu_comparison_note(
+                catalog,
+                region,
+                preferred=preferred,
+                root_volume_gib=root_volume_gib,
+                usage=usage,
+                inferentia2_chips=chips,
+                fleet_total=fleet_total,
+            )
+        )
+    notes += _fleet_notes(
+        catalog,
+        region,
+        preferred=preferred,
+        usage=usage,
+        max_capacity=max_capacity,
+        public_ipv4=public_ipv4,
+        off_hours=off_hours,
+    )
     return CostEstimate(
         construct_path="",
         pattern=PATTERN,
         region=region,
         lines=tuple(lines),
         baseline=baseline,
-        assumptions=(*assumptions, usage_text),
+        assumptions=(*assumptions, _usage_text(usage, on_demand_base, spot_percent_above_base)),
         notes=tuple(notes),
     )
 
