@@ -27,7 +27,7 @@ from constructs import Construct
 
 from inferwise.constructs.nag import iam5_resource_finding
 from inferwise.constructs.schedule import OffHours
-from inferwise.constructs.validation import check_whole_number
+from inferwise.constructs.validation import ECR_IMAGE, check_whole_number
 from inferwise.cost.catalog import catalog_for
 from inferwise.cost.estimators.scale_to_zero import EndpointUsage, estimate_scale_to_zero
 from inferwise.cost.model import CostEstimate
@@ -50,10 +50,6 @@ MAX_MODEL_NAME_LENGTH = 40
 
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 _ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{1,1024}$")
-_ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
-    r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
-)
 _S3_OBJECT = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*[^/])$")
 
 
@@ -105,7 +101,7 @@ class InferenceModel:
             raise ValueError(f"{label}: target_invocations_per_copy must be a number > 0, got {target!r}")
         if not isinstance(self.image_uri, str) or not self.image_uri:
             raise ValueError(f"{label}: image_uri must be an ECR image URI, got {self.image_uri!r}")
-        if not cdk.Token.is_unresolved(self.image_uri) and not _ECR_IMAGE.match(self.image_uri):
+        if not cdk.Token.is_unresolved(self.image_uri) and not ECR_IMAGE.match(self.image_uri):
             raise ValueError(
                 f"{label}: image_uri must be an ECR image URI '<account>.dkr.ecr.<region>.amazonaws.com/<repository>"
                 f":<tag>' (or '@sha256:<digest>'), got {self.image_uri!r}"
@@ -187,31 +183,7 @@ class ScaleToZeroEndpoint(Construct):
         self.inference_component_names = [physical_name(prefix, model.name) for model in self.models]
 
         self.role = self._execution_role(stack)
-        self.endpoint_config = sagemaker.CfnEndpointConfig(
-            self,
-            "Config",
-            execution_role_arn=self.role.role_arn,
-            production_variants=[
-                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                    variant_name=VARIANT_NAME,
-                    instance_type=instance_type,
-                    initial_instance_count=1,
-                    managed_instance_scaling=sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
-                        status="ENABLED", min_instance_count=0, max_instance_count=max_instances
-                    ),
-                    routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(
-                        routing_strategy=ROUTING_STRATEGY
-                    ),
-                )
-            ],
-        )
-        self.endpoint = sagemaker.CfnEndpoint(
-            self,
-            "Endpoint",
-            endpoint_name=self.endpoint_name,
-            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
-        )
-        self.endpoint.node.add_dependency(self.role)
+        self.endpoint_config, self.endpoint = self._endpoint()
         self.endpoint_arn = self.endpoint.attr_endpoint_arn
 
         self.inference_components: dict[str, sagemaker.CfnInferenceComponent] = {}
@@ -233,22 +205,7 @@ class ScaleToZeroEndpoint(Construct):
         self.cost_estimate = record_estimate(
             self, estimate, self.endpoint, extra_assumptions=usage_assumptions
         )
-        if estimate.baseline is not None and estimate.monthly_total >= estimate.baseline.monthly_total:
-            cdk.Annotations.of(self).add_warning_v2(
-                "inferwise:always-on-cheaper",
-                f"At {effective_usage.active_hours_per_day:g} active h/day on {effective_usage.days_per_month:g} "
-                f"days/month, scaling {instance_type} to zero saves nothing against an always-on endpoint "
-                f"({usd(estimate.monthly_total)} vs {usd(estimate.baseline.monthly_total)}/month) and adds "
-                "minutes-long cold starts; use an always-on endpoint or check EndpointUsage.",
-            )
-        copies_needed = sum(m.max_copies * m.accelerators for m in self.models)
-        if copies_needed > max_instances * spec.accelerators:
-            cdk.Annotations.of(self).add_warning_v2(
-                "inferwise:copies-exceed-capacity",
-                f"max_copies x accelerators of all models need {copies_needed} {spec.accelerator}(s), but "
-                f"max_instances={max_instances} x {instance_type} offer {max_instances * spec.accelerators}: "
-                "scale-out stops early. Raise max_instances or lower max_copies.",
-            )
+        self._warn(estimate, spec)
 
     # -------------------------------------------------------------------------------------------- API
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -265,6 +222,55 @@ class ScaleToZeroEndpoint(Construct):
         stack_index = max(i for i, s in enumerate(scopes) if cdk.Stack.is_stack(s))
         return [s.node.id for s in scopes[stack_index + 1 :]]
 
+    def _endpoint(self) -> tuple[sagemaker.CfnEndpointConfig, sagemaker.CfnEndpoint]:
+        """One variant with managed instance scaling down to 0 instances, and the endpoint on it."""
+        config = sagemaker.CfnEndpointConfig(
+            self,
+            "Config",
+            execution_role_arn=self.role.role_arn,
+            production_variants=[
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name=VARIANT_NAME,
+                    instance_type=self.instance_type,
+                    initial_instance_count=1,
+                    managed_instance_scaling=sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
+                        status="ENABLED", min_instance_count=0, max_instance_count=self.max_instances
+                    ),
+                    routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(
+                        routing_strategy=ROUTING_STRATEGY
+                    ),
+                )
+            ],
+        )
+        endpoint = sagemaker.CfnEndpoint(
+            self,
+            "Endpoint",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=config.attr_endpoint_config_name,
+        )
+        endpoint.node.add_dependency(self.role)
+        return config, endpoint
+
+    def _warn(self, estimate: CostEstimate, spec: InstanceSpec) -> None:
+        """Warn when always-on would cost no more, or when the models' copies cannot all fit."""
+        if estimate.baseline is not None and estimate.monthly_total >= estimate.baseline.monthly_total:
+            cdk.Annotations.of(self).add_warning_v2(
+                "inferwise:always-on-cheaper",
+                f"At {self.usage.active_hours_per_day:g} active h/day on {self.usage.days_per_month:g} "
+                f"days/month, scaling {self.instance_type} to zero saves nothing against an always-on endpoint "
+                f"({usd(estimate.monthly_total)} vs {usd(estimate.baseline.monthly_total)}/month) and adds "
+                "minutes-long cold starts; use an always-on endpoint or check EndpointUsage.",
+            )
+        copies_needed = sum(m.max_copies * m.accelerators for m in self.models)
+        if copies_needed > self.max_instances * spec.accelerators:
+            cdk.Annotations.of(self).add_warning_v2(
+                "inferwise:copies-exceed-capacity",
+                f"max_copies x accelerators of all models need {copies_needed} {spec.accelerator}(s), but "
+                f"max_instances={self.max_instances} x {self.instance_type} offer "
+                f"{self.max_instances * spec.accelerators}: scale-out stops early. Raise max_instances or lower "
+                "max_copies.",
+            )
+
     def _execution_role(self, stack: cdk.Stack) -> iam.Role:
         """The role SageMaker assumes to pull the images, read the model archives and write logs and metrics."""
         role = iam.Role(
@@ -275,12 +281,22 @@ class ScaleToZeroEndpoint(Construct):
             ),
             description=f"SageMaker execution role of scale-to-zero endpoint {self.endpoint_name}",
         )
+        token_repositories = self._grant_image_pulls(role, stack)
+        artifacts = [self._artifact_arn(stack, m.model_data_url) for m in self.models if m.model_data_url]
+        if artifacts:
+            role.add_to_policy(
+                iam.PolicyStatement(sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=artifacts)
+            )
+        group_arns = self._grant_logs_and_metrics(role, stack)
+        _acknowledge_role(role, stack, group_arns, token_repositories)
+        return role
+
+    def _grant_image_pulls(self, role: iam.Role, stack: cdk.Stack) -> str | None:
+        """Pull each model's ECR repository (any of the account's for a token image); returns that wildcard, if any."""
         repositories: list[str] = []
         any_token_image = False
         for model in self.models:
-            match = (
-                _ECR_IMAGE.match(model.image_uri) if not cdk.Token.is_unresolved(model.image_uri) else None
-            )
+            match = None if cdk.Token.is_unresolved(model.image_uri) else ECR_IMAGE.match(model.image_uri)
             if match is None:
                 any_token_image = True
                 continue
@@ -310,11 +326,10 @@ class ScaleToZeroEndpoint(Construct):
         role.add_to_policy(
             iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"])
         )
-        artifacts = [self._artifact_arn(stack, m.model_data_url) for m in self.models if m.model_data_url]
-        if artifacts:
-            role.add_to_policy(
-                iam.PolicyStatement(sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=artifacts)
-            )
+        return token_repositories if any_token_image else None
+
+    def _grant_logs_and_metrics(self, role: iam.Role, stack: cdk.Stack) -> list[str]:
+        """Write the endpoint's and components' log groups and SageMaker's metrics; returns the log group ARNs."""
         log_groups = [
             f"/aws/sagemaker/Endpoints/{self.endpoint_name}",
             *(f"/aws/sagemaker/InferenceComponents/{name}" for name in self.inference_component_names),
@@ -355,37 +370,7 @@ class ScaleToZeroEndpoint(Construct):
                 },
             )
         )
-        acknowledgements = [
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason=(
-                    "ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permissions; "
-                    "PutMetricData is limited to SageMaker's two metric namespaces by a condition."
-                ),
-            ),
-            *(
-                cdk.Acknowledgment(
-                    id=iam5_resource_finding(stack, f"{arn}:log-stream:*"),
-                    reason=(
-                        "SageMaker names the log streams of this endpoint/component after instances it has not "
-                        "launched yet; the grant is limited to this one log group."
-                    ),
-                )
-                for arn in group_arns
-            ),
-        ]
-        if any_token_image:
-            acknowledgements.append(
-                cdk.Acknowledgment(
-                    id=iam5_resource_finding(stack, token_repositories),
-                    reason=(
-                        "An image_uri given as a deploy-time token names no repository at synth; image pulls "
-                        "are limited to this account's repositories in this Region."
-                    ),
-                )
-            )
-        cdk.Validations.of(role).acknowledge(*acknowledgements)
-        return role
+        return group_arns
 
     @staticmethod
     def _artifact_arn(stack: cdk.Stack, url: str) -> str:
@@ -398,7 +383,45 @@ class ScaleToZeroEndpoint(Construct):
         return f"arn:{stack.partition}:s3:::{match['bucket']}/{match['key']}"
 
     def _add_component(self, model: InferenceModel, component_name: str) -> None:
+        """One model: its inference component, scalable copies (0 to max_copies), scale-in, wake from zero."""
         scope = Construct(self, model.name)
+        component = self._component(scope, model, component_name)
+        target = appscaling.CfnScalableTarget(
+            scope,
+            "ScalableTarget",
+            service_namespace="sagemaker",
+            resource_id=f"inference-component/{component_name}",
+            scalable_dimension=SCALABLE_DIMENSION,
+            min_capacity=0,
+            max_capacity=model.max_copies,
+            scheduled_actions=self._off_hours_actions(model, component_name),
+        )
+        target.node.add_dependency(component)
+
+        appscaling.CfnScalingPolicy(
+            scope,
+            "ScaleInPolicy",
+            policy_name=f"{component_name}-invocations-per-copy",
+            policy_type="TargetTrackingScaling",
+            scaling_target_id=target.ref,
+            target_tracking_scaling_policy_configuration=(
+                appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
+                    target_value=model.target_invocations_per_copy,
+                    predefined_metric_specification=appscaling.CfnScalingPolicy.PredefinedMetricSpecificationProperty(
+                        predefined_metric_type=SCALE_IN_METRIC
+                    ),
+                    scale_in_cooldown=300,
+                    scale_out_cooldown=300,
+                )
+            ),
+        )
+        self.inference_components[model.name] = component
+        self.scalable_targets[model.name] = target
+        self.wake_alarms[model.name] = _wake_from_zero(scope, component_name, target.ref)
+
+    def _component(
+        self, scope: Construct, model: InferenceModel, component_name: str
+    ) -> sagemaker.CfnInferenceComponent:
         component = sagemaker.CfnInferenceComponent(
             scope,
             "Component",
@@ -427,96 +450,107 @@ class ScaleToZeroEndpoint(Construct):
             ),
         )
         component.node.add_dependency(self.role)
+        return component
 
-        scheduled_actions = None
-        if self.off_hours is not None:
-            scheduled_actions = [
-                appscaling.CfnScalableTarget.ScheduledActionProperty(
-                    scheduled_action_name=f"{component_name}-off-hours",
-                    schedule=self.off_hours.off_expression,
-                    timezone=self.off_hours.time_zone,
-                    scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(
-                        min_capacity=0, max_capacity=0
-                    ),
+    def _off_hours_actions(
+        self, model: InferenceModel, component_name: str
+    ) -> list[appscaling.CfnScalableTarget.ScheduledActionProperty] | None:
+        """Force 0 copies at `off_hours.cron`; allow 0 to max_copies again at resume."""
+        if self.off_hours is None:
+            return None
+        return [
+            appscaling.CfnScalableTarget.ScheduledActionProperty(
+                scheduled_action_name=f"{component_name}-off-hours",
+                schedule=self.off_hours.off_expression,
+                timezone=self.off_hours.time_zone,
+                scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(
+                    min_capacity=0, max_capacity=0
                 ),
-                appscaling.CfnScalableTarget.ScheduledActionProperty(
-                    scheduled_action_name=f"{component_name}-resume",
-                    schedule=self.off_hours.resume_expression,
-                    timezone=self.off_hours.time_zone,
-                    scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(
-                        min_capacity=0, max_capacity=model.max_copies
-                    ),
+            ),
+            appscaling.CfnScalableTarget.ScheduledActionProperty(
+                scheduled_action_name=f"{component_name}-resume",
+                schedule=self.off_hours.resume_expression,
+                timezone=self.off_hours.time_zone,
+                scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(
+                    min_capacity=0, max_capacity=model.max_copies
                 ),
-            ]
-        target = appscaling.CfnScalableTarget(
-            scope,
-            "ScalableTarget",
-            service_namespace="sagemaker",
-            resource_id=f"inference-component/{component_name}",
-            scalable_dimension=SCALABLE_DIMENSION,
-            min_capacity=0,
-            max_capacity=model.max_copies,
-            scheduled_actions=scheduled_actions,
+            ),
+        ]
+
+
+def _acknowledge_role(role: iam.Role, stack: cdk.Stack, group_arns: list[str], wildcard: str | None) -> None:
+    """Acknowledge, one by one, the cdk-nag findings the role's necessary wildcards raise."""
+    acknowledgements = [
+        cdk.Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            reason=(
+                "ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permissions; "
+                "PutMetricData is limited to SageMaker's two metric namespaces by a condition."
+            ),
+        ),
+        *(
+            cdk.Acknowledgment(
+                id=iam5_resource_finding(stack, f"{arn}:log-stream:*"),
+                reason=(
+                    "SageMaker names the log streams of this endpoint/component after instances it has not "
+                    "launched yet; the grant is limited to this one log group."
+                ),
+            )
+            for arn in group_arns
+        ),
+    ]
+    if wildcard is not None:
+        acknowledgements.append(
+            cdk.Acknowledgment(
+                id=iam5_resource_finding(stack, wildcard),
+                reason=(
+                    "An image_uri given as a deploy-time token names no repository at synth; image pulls "
+                    "are limited to this account's repositories in this Region."
+                ),
+            )
         )
-        target.node.add_dependency(component)
+    cdk.Validations.of(role).acknowledge(*acknowledgements)
 
-        appscaling.CfnScalingPolicy(
-            scope,
-            "ScaleInPolicy",
-            policy_name=f"{component_name}-invocations-per-copy",
-            policy_type="TargetTrackingScaling",
-            scaling_target_id=target.ref,
-            target_tracking_scaling_policy_configuration=(
-                appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
-                    target_value=model.target_invocations_per_copy,
-                    predefined_metric_specification=appscaling.CfnScalingPolicy.PredefinedMetricSpecificationProperty(
-                        predefined_metric_type=SCALE_IN_METRIC
-                    ),
-                    scale_in_cooldown=300,
-                    scale_out_cooldown=300,
+
+def _wake_from_zero(scope: Construct, component_name: str, target_id: str) -> cloudwatch.CfnAlarm:
+    """Add one copy when a request finds none: target tracking alone can never leave zero."""
+    wake_policy = appscaling.CfnScalingPolicy(
+        scope,
+        "WakePolicy",
+        policy_name=f"{component_name}-wake-from-zero",
+        policy_type="StepScaling",
+        scaling_target_id=target_id,
+        step_scaling_policy_configuration=appscaling.CfnScalingPolicy.StepScalingPolicyConfigurationProperty(
+            adjustment_type="ChangeInCapacity",
+            metric_aggregation_type="Maximum",
+            cooldown=60,
+            step_adjustments=[
+                appscaling.CfnScalingPolicy.StepAdjustmentProperty(
+                    metric_interval_lower_bound=0, scaling_adjustment=1
                 )
-            ),
-        )
-        wake_policy = appscaling.CfnScalingPolicy(
-            scope,
-            "WakePolicy",
-            policy_name=f"{component_name}-wake-from-zero",
-            policy_type="StepScaling",
-            scaling_target_id=target.ref,
-            step_scaling_policy_configuration=appscaling.CfnScalingPolicy.StepScalingPolicyConfigurationProperty(
-                adjustment_type="ChangeInCapacity",
-                metric_aggregation_type="Maximum",
-                cooldown=60,
-                step_adjustments=[
-                    appscaling.CfnScalingPolicy.StepAdjustmentProperty(
-                        metric_interval_lower_bound=0, scaling_adjustment=1
-                    )
-                ],
-            ),
-        )
-        alarm = cloudwatch.CfnAlarm(
-            scope,
-            "WakeAlarm",
-            alarm_description=(
-                f"A request found no copy of inference component {component_name}: add one (wake from zero)."
-            ),
-            namespace="AWS/SageMaker",
-            metric_name=WAKE_METRIC,
-            dimensions=[
-                cloudwatch.CfnAlarm.DimensionProperty(name="InferenceComponentName", value=component_name)
             ],
-            statistic="Sum",
-            period=60,
-            evaluation_periods=1,
-            datapoints_to_alarm=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[wake_policy.attr_arn],
-        )
-        self.inference_components[model.name] = component
-        self.scalable_targets[model.name] = target
-        self.wake_alarms[model.name] = alarm
+        ),
+    )
+    return cloudwatch.CfnAlarm(
+        scope,
+        "WakeAlarm",
+        alarm_description=(
+            f"A request found no copy of inference component {component_name}: add one (wake from zero)."
+        ),
+        namespace="AWS/SageMaker",
+        metric_name=WAKE_METRIC,
+        dimensions=[
+            cloudwatch.CfnAlarm.DimensionProperty(name="InferenceComponentName", value=component_name)
+        ],
+        statistic="Sum",
+        period=60,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        threshold=1,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=[wake_policy.attr_arn],
+    )
 
 
 def _validate(

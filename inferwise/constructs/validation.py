@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
+)
+"""An ECR image URI, `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>` or `@sha256:<digest>`."""
+
 
 def check_whole_number(prop: str, value: object, low: int, high: int | None = None) -> int:
     """`value` if it is an int in [low, high]; otherwise a ValueError naming the prop, the value and the range."""
