@@ -41,8 +41,9 @@ from botocore.response import StreamingBody
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "inferwise" / "lambda"))
-prepare_module = importlib.import_module("batch_prepare.handler")
-br = importlib.import_module("batch_common.batch_records")
+prepare_module = importlib.import_module("bedrock_batch.prepare.handler")
+br = importlib.import_module("bedrock_batch.common.batch_records")
+run_files = importlib.import_module("bedrock_batch.common.run_files")
 
 INPUT_BUCKET, WORK_BUCKET = "bench-input", "bench-work"
 ENV = {
@@ -158,8 +159,8 @@ def input_lines(count: int, seed: int = 7) -> Iterator[bytes]:
 def plain_pass(s3: Any, key: str) -> int:
     """The baseline: read every line, parse it, serialize it, write it back through the same writer."""
     lines = 0
-    with br.S3JsonlWriter(s3, WORK_BUCKET, "plain/records.jsonl") as out:
-        for raw in br.iter_lines(s3, INPUT_BUCKET, key):
+    with run_files.S3JsonlWriter(s3, WORK_BUCKET, "plain/records.jsonl") as out:
+        for raw in run_files.iter_lines(s3, INPUT_BUCKET, key):
             try:
                 record = json.loads(
                     raw.decode("utf-8")

@@ -1,8 +1,8 @@
 """Fixtures for the batch Lambda handlers: `inferwise/lambda` on sys.path, moto S3/DynamoDB/CloudWatch.
 
 `lambda` is a keyword, so `tests.lambda` modules are reached with relative imports (`from . import
-support`) and handlers with `importlib.import_module("batch_prepare.handler")` (`support.handler_module`),
-`inferwise/lambda` being the import root as it is in each function's Lambda asset.
+support`) and handlers with `importlib.import_module("bedrock_batch.prepare.handler")`
+(`support.handler_module`), `inferwise/lambda` being the import root as it is in each function's Lambda asset.
 """
 
 from __future__ import annotations

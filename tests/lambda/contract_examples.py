@@ -54,7 +54,7 @@ def _prepare(aws: SimpleNamespace, mode: str, *, invalid_line: bool = True) -> d
         SMALL_BATCH=mode if mode != "none" else "on_demand",
     )
     event = {"run_id": RUN_ID, "input_bucket": support.INPUT, "input_prefix": "incoming/"}
-    result: dict[str, Any] = support.handler_module("batch_prepare").prepare(event, s3=aws.s3, env=env)
+    result: dict[str, Any] = support.handler_module("prepare").prepare(event, s3=aws.s3, env=env)
     return result
 
 
@@ -78,7 +78,7 @@ def submit_example() -> dict[str, Any]:
 
             bedrock.meta.events.register("provide-client-params.bedrock.CreateModelInvocationJob", capture)
             stubber.add_response("create_model_invocation_job", {"jobArn": JOB_ARN})
-            returned = support.handler_module("batch_submit").submit(
+            returned = support.handler_module("submit").submit(
                 event, bedrock=bedrock, dynamodb=aws.dynamodb, env=support.submit_env()
             )
         item = aws.dynamodb.get_item(TableName=support.TABLE, Key={"job_arn": {"S": JOB_ARN}})["Item"]
@@ -94,8 +94,8 @@ def job_result_example(status: str = "Completed", failure_message: str | None = 
     """The job result events sends with SendTaskSuccess (the submit task's output in the state machine)."""
     with _aws() as aws:
         shard = _prepare(aws, "none")["shards"][0]
-        output_uri = support.records.s3_uri(
-            support.WORK, support.records.outputs_prefix(RUN_ID, shard["shard_id"])
+        output_uri = support.run_files.s3_uri(
+            support.WORK, support.run_files.outputs_prefix(RUN_ID, shard["shard_id"])
         )
         aws.dynamodb.put_item(
             TableName=support.TABLE,
@@ -123,7 +123,7 @@ def job_result_example(status: str = "Completed", failure_message: str | None = 
         )
         with Stubber(sfn) as stubber:
             stubber.add_response("send_task_success", {})
-            support.handler_module("batch_events").on_event(
+            support.handler_module("events").on_event(
                 {**event, "detail": detail},
                 dynamodb=aws.dynamodb,
                 sfn=sfn,
@@ -146,7 +146,7 @@ def _run_on_demand(aws: SimpleNamespace) -> dict[str, Any]:
             return {"body": support.streaming_body(support.echo_output(json.loads(kwargs["body"])))}
 
     env = {"WORK_BUCKET": support.WORK, "MODEL_ID": support.MODEL_ID}
-    result: dict[str, Any] = support.handler_module("batch_on_demand").on_demand(
+    result: dict[str, Any] = support.handler_module("on_demand").on_demand(
         {"run_id": RUN_ID}, s3=aws.s3, runtime=Runtime(), env=env
     )
     return result
@@ -181,7 +181,7 @@ def collect_example(outcome: str = "Completed", *, invalid_line: bool = True) ->
             "jobs": jobs,
             "pipeline": "BedrockBatchPipelineStateMachine",
         }
-        output: dict[str, Any] = support.handler_module("batch_collect").collect(
+        output: dict[str, Any] = support.handler_module("collect").collect(
             event, s3=aws.s3, cloudwatch=aws.cloudwatch, env=support.collect_env()
         )
         summary = support.read_json(aws.s3, support.OUTPUT, f"results/{RUN_ID}/summary.json")

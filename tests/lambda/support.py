@@ -1,7 +1,7 @@
 """Helpers for the batch Lambda tests: import path, moto resources, a stand-in for Bedrock's job outputs.
 
 Importing this module puts `inferwise/lambda` on sys.path, as each function's asset root is in Lambda,
-so `batch_prepare.handler` and `batch_common.batch_records` import as they do there.
+so `bedrock_batch.prepare.handler` and `bedrock_batch.common.batch_records` import as they do there.
 """
 
 from __future__ import annotations
@@ -46,11 +46,12 @@ FAKE_CREDENTIALS = {
 
 
 def handler_module(name: str) -> ModuleType:
-    """`batch_prepare` -> the module `batch_prepare.handler`."""
-    return importlib.import_module(f"{name}.handler")
+    """`prepare` -> the module `bedrock_batch.prepare.handler`."""
+    return importlib.import_module(f"bedrock_batch.{name}.handler")
 
 
-records = importlib.import_module("batch_common.batch_records")
+records = importlib.import_module("bedrock_batch.common.batch_records")
+run_files = importlib.import_module("bedrock_batch.common.run_files")
 
 
 @contextmanager
@@ -185,19 +186,19 @@ def run_fake_job(
     """Write what a Bedrock batch job writes for a shard (outputs in shuffled order + manifest.json.out)
     and return the job result the events function would send. Failed/Expired jobs write nothing."""
     job_arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:model-invocation-job/{job_id}"
-    prefix = records.outputs_prefix(run_id, shard_id)
+    prefix = run_files.outputs_prefix(run_id, shard_id)
     result = {
         "shard_id": shard_id,
         "job_arn": job_arn,
         "status": status,
-        "output_uri": records.s3_uri(WORK, prefix),
+        "output_uri": run_files.s3_uri(WORK, prefix),
         "message": message,
     }
     if status in {"Failed", "Expired"}:
         return result
     lines = []
     successes = errors = 0
-    for record in read_lines(s3, WORK, records.input_key_for(run_id, shard_id)):
+    for record in read_lines(s3, WORK, run_files.input_key_for(run_id, shard_id)):
         rid = record["recordId"]
         if missing(rid):
             continue

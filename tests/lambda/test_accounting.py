@@ -21,9 +21,9 @@ from moto import mock_aws
 from . import support
 from .support import INPUT, OUTPUT, WORK, collect_env, prepare_env, put_lines, read_lines, run_fake_job
 
-prepare_module = support.handler_module("batch_prepare")
-collect_module = support.handler_module("batch_collect")
-on_demand_module = support.handler_module("batch_on_demand")
+prepare_module = support.handler_module("prepare")
+collect_module = support.handler_module("collect")
+on_demand_module = support.handler_module("on_demand")
 br = support.records
 
 PROMPTS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"]

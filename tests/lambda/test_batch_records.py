@@ -1,4 +1,5 @@
-"""batch_common.batch_records: record formats per family, validation, ids, job names, S3 streaming."""
+"""bedrock_batch.common.batch_records and run_files: record formats per family, validation, ids, job names,
+S3 streaming."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from .support import records as br
+from .support import run_files as rf
 
 PARSE = {"default_max_tokens": 256, "fallback_id": "line-0-1"}
 JOB_NAME = re.compile(r"[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\+\-\.]){0,63}")
@@ -239,34 +241,34 @@ def test_documented_bodies_are_accepted(family: str, body: Any) -> None:
 @settings(max_examples=300)
 @given(run_id=st.text(min_size=1, max_size=120), shard=st.integers(0, 99999))
 def test_job_names_are_valid_job_names_and_client_tokens_and_deterministic(run_id: str, shard: int) -> None:
-    name = br.job_name(run_id, br.shard_id_for(shard))
+    name = rf.job_name(run_id, rf.shard_id_for(shard))
     assert len(name) <= 63
     assert JOB_NAME.fullmatch(name)
     assert CLIENT_TOKEN.fullmatch(name)
-    assert name == br.job_name(run_id, br.shard_id_for(shard))
+    assert name == rf.job_name(run_id, rf.shard_id_for(shard))
 
 
 def test_a_plain_job_name_is_readable_and_a_long_one_keeps_runs_apart() -> None:
-    assert br.job_name("r1", "shard-00003") == "iw-r1-shard-00003"
+    assert rf.job_name("r1", "shard-00003") == "iw-r1-shard-00003"
     long_a, long_b = "a" * 70 + "1", "a" * 70 + "2"
-    assert br.job_name(long_a, "shard-00000") != br.job_name(long_b, "shard-00000")
-    assert br.job_name("run_1", "shard-00000") != br.job_name("run-1", "shard-00000")
+    assert rf.job_name(long_a, "shard-00000") != rf.job_name(long_b, "shard-00000")
+    assert rf.job_name("run_1", "shard-00000") != rf.job_name("run-1", "shard-00000")
 
 
 @given(
     run_id=st.from_regex(r"[A-Za-z0-9!_*'().\-]{1,80}", fullmatch=True).filter(lambda r: r not in {".", ".."})
 )
 def test_valid_run_ids_make_shard_uris_bedrock_accepts(run_id: str) -> None:
-    br.validate_run_id(run_id)
-    uri = br.s3_uri("iw-work", br.shard_prefix(run_id, "shard-00000"))
+    rf.validate_run_id(run_id)
+    uri = rf.s3_uri("iw-work", rf.shard_prefix(run_id, "shard-00000"))
     assert S3_URI.fullmatch(uri)
-    assert S3_URI.fullmatch(br.s3_uri("iw-work", br.outputs_prefix(run_id, "shard-00000")))
+    assert S3_URI.fullmatch(rf.s3_uri("iw-work", rf.outputs_prefix(run_id, "shard-00000")))
 
 
 @pytest.mark.parametrize("run_id", ["", "a b", "run:1", "x" * 81, "..", "r/1", None, 5])
 def test_run_ids_bedrock_would_reject_are_refused(run_id: Any) -> None:
     with pytest.raises(ValueError, match="run_id must be"):
-        br.validate_run_id(run_id)
+        rf.validate_run_id(run_id)
 
 
 def test_record_id_of_reads_our_lines_and_any_record_line() -> None:
@@ -303,24 +305,24 @@ def test_usage_is_read_from_headers_or_each_familys_body(
 
 
 def test_a_small_writer_does_one_put_and_a_large_one_a_multipart_upload(aws: Any, monkeypatch: Any) -> None:
-    with br.S3JsonlWriter(aws.s3, "iw-work", "small.jsonl") as small:
+    with rf.S3JsonlWriter(aws.s3, "iw-work", "small.jsonl") as small:
         small.write_line('{"a":1}')
     assert aws.s3.get_object(Bucket="iw-work", Key="small.jsonl")["Body"].read() == b'{"a":1}\n'
 
     line = "x" * 1000
-    with br.S3JsonlWriter(aws.s3, "iw-work", "big.jsonl", part_size=br.MIN_PART_SIZE) as big:
+    with rf.S3JsonlWriter(aws.s3, "iw-work", "big.jsonl", part_size=rf.MIN_PART_SIZE) as big:
         for _ in range(12_000):  # ~12 MB: three parts
             big.write_line(line)
     head = aws.s3.head_object(Bucket="iw-work", Key="big.jsonl")
     assert head["ContentLength"] == 12_000 * 1001
     assert head["ETag"].endswith('-3"')  # a multipart ETag names its part count
-    assert sum(1 for _ in br.iter_lines(aws.s3, "iw-work", "big.jsonl")) == 12_000
+    assert sum(1 for _ in rf.iter_lines(aws.s3, "iw-work", "big.jsonl")) == 12_000
 
 
 def test_a_writer_that_fails_aborts_its_multipart_upload(aws: Any) -> None:
     with (
         pytest.raises(RuntimeError),
-        br.S3JsonlWriter(aws.s3, "iw-work", "k.jsonl", part_size=br.MIN_PART_SIZE) as w,
+        rf.S3JsonlWriter(aws.s3, "iw-work", "k.jsonl", part_size=rf.MIN_PART_SIZE) as w,
     ):
         for _ in range(6000):
             w.write_line("y" * 1000)
@@ -330,6 +332,6 @@ def test_a_writer_that_fails_aborts_its_multipart_upload(aws: Any) -> None:
 
 
 def test_iter_lines_of_a_missing_object_is_empty_only_when_allowed(aws: Any) -> None:
-    assert list(br.iter_lines(aws.s3, "iw-work", "nope", missing_ok=True)) == []
+    assert list(rf.iter_lines(aws.s3, "iw-work", "nope", missing_ok=True)) == []
     with pytest.raises(Exception, match="NoSuchKey"):
-        list(br.iter_lines(aws.s3, "iw-work", "nope"))
+        list(rf.iter_lines(aws.s3, "iw-work", "nope"))

@@ -20,9 +20,9 @@ from .support import (
     run_fake_job,
 )
 
-prepare_module = support.handler_module("batch_prepare")
-collect_module = support.handler_module("batch_collect")
-on_demand_module = support.handler_module("batch_on_demand")
+prepare_module = support.handler_module("prepare")
+collect_module = support.handler_module("collect")
+on_demand_module = support.handler_module("on_demand")
 
 
 def simple(i: int, prompt: str | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from . import support
 from .support import TABLE
 
-events_module = support.handler_module("batch_events")
+events_module = support.handler_module("events")
 JOB_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/a1b2c3d4e5f6"
 TOKEN = "AQCEAAAAKgAAAAMAAAAA" + "t" * 600
 ENV = {"TOKEN_TABLE": TABLE}

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from . import support
 from .support import MODEL_ID, WORK, put_lines, read_json, read_lines, streaming_body
 
-on_demand_module = support.handler_module("batch_on_demand")
+on_demand_module = support.handler_module("on_demand")
 ENV = {"WORK_BUCKET": WORK, "MODEL_ID": MODEL_ID, "ON_DEMAND_CONCURRENCY": "1"}
 BODY_A = support.records.build_model_input("anthropic", "hello", None, 64)
 BODY_B = support.records.build_model_input("anthropic", "bye", "be brief", 64)

@@ -12,7 +12,7 @@ import pytest
 from . import support
 from .support import INPUT, WORK, keys, prepare_env, put_lines, read_lines
 
-prepare_module = support.handler_module("batch_prepare")
+prepare_module = support.handler_module("prepare")
 EVENT = {"run_id": "r1", "input_bucket": INPUT, "input_prefix": "in/"}
 
 

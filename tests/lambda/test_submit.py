@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from . import support
 from .support import KMS_KEY_ARN, MODEL_ID, ROLE_ARN, TABLE, submit_env
 
-submit_module = support.handler_module("batch_submit")
+submit_module = support.handler_module("submit")
 JOB_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/a1b2c3d4e5f6"
 SHARD = {"shard_id": "shard-00002", "input_uri": "s3://iw-work/runs/r1/shards/shard-00002/", "records": 50000}
 EVENT = {"task_token": "AQCEAAAAKgAAAAMAAAAA" + "t" * 600, "run_id": "r1", "shard": SHARD}
@@ -80,7 +80,7 @@ def test_without_a_kms_key_the_output_config_has_no_encryption_key(aws: Any, bed
 def test_a_long_run_id_gets_a_short_valid_job_name(aws: Any, bedrock: Any) -> None:
     client, stubber = bedrock
     run_id = "nightly_" + "x" * 70
-    name = support.records.job_name(run_id, "shard-00002")
+    name = support.run_files.job_name(run_id, "shard-00002")
     request = {
         **EXPECTED_REQUEST,
         "jobName": name,

@@ -320,25 +320,27 @@ def test_each_function_runs_its_own_handler(reference: Synthesized) -> None:
         if r["Type"] == "AWS::Lambda::Function"
     )
     assert handlers == [
-        f"batch_{name}.handler.handler" for name in ("collect", "events", "on_demand", "prepare", "submit")
+        f"bedrock_batch.{name}.handler.handler"
+        for name in ("collect", "events", "on_demand", "prepare", "submit")
     ]
 
 
-def test_function_assets_hold_only_their_folder_and_batch_common(
+def test_function_assets_hold_only_their_folder_and_common(
     reference_assembly: VerifiedAssembly,
 ) -> None:
     template = reference_assembly.template("BatchInferenceStack")
     for resource in template["Resources"].values():
         if resource["Type"] != "AWS::Lambda::Function":
             continue
-        folder = resource["Properties"]["Handler"].split(".")[0]
+        package, folder = resource["Properties"]["Handler"].split(".")[:2]
         asset = (
             reference_assembly.outdir
             / f"asset.{resource['Properties']['Code']['S3Key'].removesuffix('.zip')}"
         )
-        top = sorted(p.name for p in asset.iterdir())
-        assert top == sorted(["batch_common", folder]), top
-        assert (asset / folder / "handler.py").is_file()
+        assert sorted(p.name for p in asset.iterdir()) == [package]
+        inside = sorted(p.name for p in (asset / package).iterdir())
+        assert inside == sorted(["__init__.py", "common", folder]), inside
+        assert (asset / package / folder / "handler.py").is_file()
         assert not list(Path(asset).rglob("__pycache__"))
 
 

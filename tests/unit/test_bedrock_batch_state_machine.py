@@ -68,8 +68,8 @@ def _function_logical_ids(template: Mapping[str, Any]) -> dict[str, str]:
     names = {}
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Lambda::Function":
-            folder = resource["Properties"]["Handler"].split(".")[0]
-            names[logical_id] = folder.removeprefix("batch_")
+            _, name, *_ = resource["Properties"]["Handler"].split(".")  # bedrock_batch.<name>.handler.handler
+            names[logical_id] = name
     assert sorted(names.values()) == sorted(FUNCTIONS)
     return names
 

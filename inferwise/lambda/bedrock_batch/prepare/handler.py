@@ -36,22 +36,24 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any, BinaryIO
 
-from batch_common.batch_records import (
+from ..common.batch_records import (
     FAMILIES,
     ON_DEMAND_SHARD_ID,
     SMALL_BATCH_MODES,
     InvalidRecord,
     Reason,
+    line_record_id,
+    parse_record,
+    quarantine_line,
+)
+from ..common.run_files import (
     S3Client,
     S3JsonlWriter,
     duplicates_key,
     iter_lines,
-    line_record_id,
     list_objects,
     on_demand_key,
-    parse_record,
     quarantine_key,
-    quarantine_line,
     s3_uri,
     shard_id_for,
     shard_key,
@@ -131,7 +133,7 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
 
 @functools.cache
 def _s3() -> Any:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     return boto3.client("s3")
 
@@ -238,11 +240,12 @@ class _Run:
                         raw = raw[3:]
                     src = b"%d:%d" % (file_index, line_number)
                     try:
-                        record_id, body_json = parse_record(
+                        parsed_id, body_json = parse_record(
                             raw, family=family, default_max_tokens=max_tokens, fallback_id=None
                         )
-                        if record_id is None:
-                            record_id = line_record_id(file_index, line_number)
+                        record_id = (
+                            line_record_id(file_index, line_number) if parsed_id is None else parsed_id
+                        )
                         jid = encode_basestring(record_id).encode("utf-8")
                         body = body_json.encode("utf-8")
                     except InvalidRecord as error:
@@ -293,7 +296,7 @@ class _Run:
         if not os.path.exists(path):
             return {}
         with open(path, "rb") as rejects:
-            return dict(entry[:-1].split(b"\t") for entry in rejects)  # type: ignore[misc]
+            return dict(entry[:-1].split(b"\t") for entry in rejects)
 
     # Pass 3: quarantine the rejected records; count distinct bodies and the bytes they make as shard lines.
     def count_distinct(self) -> None:

@@ -22,18 +22,15 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from batch_common.batch_records import (
-    ON_DEMAND_SHARD_ID,
+from ..common.batch_records import ON_DEMAND_SHARD_ID, canonical_json, loads_strict, usage_from_response
+from ..common.run_files import (
     S3Client,
     S3JsonlWriter,
-    canonical_json,
     error_code,
     iter_lines,
-    loads_strict,
     on_demand_key,
     outputs_prefix,
     s3_uri,
-    usage_from_response,
     validate_run_id,
 )
 
@@ -67,8 +64,8 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 
 @functools.cache
 def _client(name: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
 
     # Retries are ours (bounded backoff below), so the SDK makes one attempt per call.
     return boto3.client(
@@ -79,7 +76,8 @@ def _client(name: str) -> Any:
 
 def backoff_seconds(attempt: int) -> float:
     """Full-jitter exponential backoff: up to 1, 2, 4, ... seconds, capped."""
-    return random.uniform(0.5, 1.0) * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+    delay: float = BACKOFF_BASE_SECONDS * 2**attempt  # typeshed types int ** int as Any (2**-1 is a float)
+    return random.uniform(0.5, 1.0) * min(BACKOFF_CAP_SECONDS, delay)
 
 
 class Outcome:

@@ -17,13 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from batch_common.batch_records import (
-    error_code,
-    job_name,
-    outputs_prefix,
-    s3_uri,
-    validate_run_id,
-)
+from ..common.run_files import error_code, job_name, outputs_prefix, s3_uri, validate_run_id
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -59,8 +53,8 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
 
 @functools.cache
 def _client(name: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
 
     return boto3.client(name, config=Config(retries={"mode": "standard", "max_attempts": 3}))
 

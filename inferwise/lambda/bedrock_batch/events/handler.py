@@ -16,7 +16,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from batch_common.batch_records import TERMINAL_STATUSES, error_code
+from ..common.batch_records import TERMINAL_STATUSES
+from ..common.run_files import error_code
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -31,7 +32,7 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
 
 @functools.cache
 def _client(name: str) -> Any:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     return boto3.client(name)
 

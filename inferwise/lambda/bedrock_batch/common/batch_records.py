@@ -1,21 +1,20 @@
-"""Shared code of the BedrockBatchPipeline Lambda functions (see docs/bedrock-batch-contract.md).
+"""Shared code of the BedrockBatchPipeline Lambda functions (see docs/bedrock-batch-contract.md): records.
 
-Record formats per model family, record validation, ids and de-duplication digests, the S3 layout of a
-run, and streaming JSONL over S3 with flat memory. Standard library only: the S3 helpers take a boto3
-client as an argument and never import boto3, so this module is pure and unit-testable.
+Record formats per model family, record validation, ids and de-duplication digests, and the token usage
+InvokeModel reports; the S3 layout of a run and streaming JSONL over S3 are in `run_files`. Standard
+library only, so this module is pure and unit-testable.
 
-Deployed inside every function's asset as `batch_common/batch_records.py` (the asset root is
-`inferwise/lambda/`), imported as `from batch_common.batch_records import ...`.
+Deployed inside every function's asset as `bedrock_batch/common/batch_records.py` (the asset root is
+`inferwise/lambda/`), imported by the handlers as `from ..common.batch_records import ...`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring  # C-accelerated; ensure_ascii=False form
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 # ---------------------------------------------------------------------------------------------------
 # Constants shared with the state machine (keep in sync with docs/bedrock-batch-contract.md)
@@ -27,10 +26,6 @@ ON_DEMAND_SHARD_ID = "on-demand"
 MAX_RECORD_ID_LENGTH = 256
 SMALL_BATCH_MODES = ("on_demand", "fail")
 
-# S3 multipart: every part but the last must be at least 5 MiB.
-MIN_PART_SIZE = 5 * 1024 * 1024
-DEFAULT_PART_SIZE = 8 * 1024 * 1024
-READ_CHUNK_SIZE = 256 * 1024
 # How much of an invalid input line the quarantine keeps (the rest is cut, with "inputTruncated": true).
 QUARANTINE_INPUT_LIMIT = 16 * 1024
 
@@ -61,98 +56,6 @@ class InvalidRecord(Exception):
 
 
 # ---------------------------------------------------------------------------------------------------
-# S3 layout of a run
-
-_RUN_ID = re.compile(r"[A-Za-z0-9!_*'().\-]{1,80}")
-
-
-def validate_run_id(run_id: object) -> str:
-    """The run id becomes part of S3 keys that Bedrock's `s3Uri` pattern must accept."""
-    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id) or run_id in {".", ".."}:
-        raise ValueError(
-            f"run_id must be 1-80 characters from A-Z a-z 0-9 ! _ * ' ( ) . - (Bedrock's s3Uri pattern), got {run_id!r}"
-        )
-    return run_id
-
-
-def run_prefix(run_id: str) -> str:
-    return f"runs/{run_id}/"
-
-
-def shard_id_for(index: int) -> str:
-    return f"shard-{index:05d}"
-
-
-def shard_prefix(run_id: str, shard_id: str) -> str:
-    return f"runs/{run_id}/shards/{shard_id}/"
-
-
-def shard_key(run_id: str, shard_id: str) -> str:
-    return f"{shard_prefix(run_id, shard_id)}records.jsonl"
-
-
-def on_demand_key(run_id: str) -> str:
-    return f"runs/{run_id}/on-demand/records.jsonl"
-
-
-def input_key_for(run_id: str, shard_id: str) -> str:
-    """The records file of a shard, or of the on-demand pseudo-shard."""
-    return on_demand_key(run_id) if shard_id == ON_DEMAND_SHARD_ID else shard_key(run_id, shard_id)
-
-
-def outputs_prefix(run_id: str, shard_id: str) -> str:
-    return f"runs/{run_id}/outputs/{shard_id}/"
-
-
-def duplicates_key(run_id: str) -> str:
-    return f"runs/{run_id}/duplicates.jsonl"
-
-
-def quarantine_key(run_id: str) -> str:
-    return f"runs/{run_id}/quarantine.jsonl"
-
-
-def s3_uri(bucket: str, key: str) -> str:
-    return f"s3://{bucket}/{key}"
-
-
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    if not bucket:
-        raise ValueError(f"no bucket in {uri!r}")
-    return bucket, key
-
-
-def job_id_from_arn(job_arn: str) -> str:
-    """`arn:aws:bedrock:<region>:<acct>:model-invocation-job/<id>` -> `<id>` (the output sub-folder)."""
-    return job_arn.rsplit("/", 1)[-1]
-
-
-_JOB_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9]+")
-JOB_NAME_MAX = 63
-
-
-def job_name(run_id: str, shard_id: str) -> str:
-    """`iw-<run>-<shard_id>`, valid as both jobName and clientRequestToken, at most 63 characters.
-
-    jobName allows `[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\\+\\-\\.]){0,63}`; clientRequestToken only
-    `[a-zA-Z0-9]{1,256}(-*[a-zA-Z0-9]){0,256}`, so the name keeps letters, digits and single hyphens,
-    starts and ends with a letter or digit. When the run id had to be changed or cut, a hash of the
-    original keeps names of different runs apart; the name is deterministic, so a retried submission
-    reuses it (and CreateModelInvocationJob's idempotency).
-    """
-    base = f"iw-{run_id}-{shard_id}"
-    safe = _JOB_NAME_UNSAFE.sub("-", base).strip("-")
-    if safe == base and len(safe) <= JOB_NAME_MAX:
-        return safe
-    digest = hashlib.sha256(base.encode("utf-8")).hexdigest()[:10]
-    head = safe[: JOB_NAME_MAX - len(digest) - 1].rstrip("-")
-    return f"{head}-{digest}"
-
-
-# ---------------------------------------------------------------------------------------------------
 # Canonical JSON, digests
 
 
@@ -170,7 +73,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+class _Decoder(json.JSONDecoder):
+    """JSONDecoder with the scanner it builds in __init__ declared (typeshed leaves `scan_once` out)."""
+
+    scan_once: Callable[[str, int], tuple[Any, int]]
+
+
+_DECODER = _Decoder(parse_constant=_reject_constant)
 _SCAN = _DECODER.scan_once  # the C scanner: one call per well-formed line, no whitespace regexes
 
 
@@ -445,7 +354,9 @@ def _check_record_id(value: object, field: str, fallback: str | None) -> str | N
     return value
 
 
-def _check_fields(record: Mapping[str, Any], allowed: frozenset[str], kind: str, record_id: str) -> None:
+def _check_fields(
+    record: Mapping[str, Any], allowed: frozenset[str], kind: str, record_id: str | None
+) -> None:
     if record.keys() <= allowed:
         return
     unknown = [key for key in record if key not in allowed]
@@ -595,156 +506,10 @@ def usage_from_response(body: object, headers: Mapping[str, str] | None = None) 
 
 
 def _as_int(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    """A token count as Bedrock reports it (a JSON number or numeric string); 0 for anything else."""
+    if not isinstance(value, int | float | str):
         return 0
-
-
-# ---------------------------------------------------------------------------------------------------
-# S3 streaming (the client is any boto3 S3 client; duck-typed so this module needs no boto3)
-
-
-class S3Client(Protocol):
-    def get_object(self, **kwargs: Any) -> dict[str, Any]: ...
-    def put_object(self, **kwargs: Any) -> dict[str, Any]: ...
-    def list_objects_v2(self, **kwargs: Any) -> dict[str, Any]: ...
-    def create_multipart_upload(self, **kwargs: Any) -> dict[str, Any]: ...
-    def upload_part(self, **kwargs: Any) -> dict[str, Any]: ...
-    def complete_multipart_upload(self, **kwargs: Any) -> dict[str, Any]: ...
-    def abort_multipart_upload(self, **kwargs: Any) -> dict[str, Any]: ...
-
-
-def error_code(error: BaseException) -> str:
-    """The AWS error code of a botocore ClientError (or '' for anything else)."""
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-def list_objects(s3: S3Client, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
-    """(key, size) of every object under `prefix`, in S3's (UTF-8 binary) key order."""
-    kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-    while True:
-        page = s3.list_objects_v2(**kwargs)
-        for item in page.get("Contents", []):
-            yield item["Key"], int(item.get("Size", 0))
-        if not page.get("IsTruncated"):
-            return
-        kwargs["ContinuationToken"] = page["NextContinuationToken"]
-
-
-def iter_lines(s3: S3Client, bucket: str, key: str, *, missing_ok: bool = False) -> Iterator[bytes]:
-    """The lines of an object, streamed (`Body.iter_lines`): memory is one read chunk plus one line."""
     try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    except Exception as error:
-        if missing_ok and error_code(error) in {"NoSuchKey", "404"}:
-            return
-        raise
-    try:
-        yield from body.iter_lines(chunk_size=READ_CHUNK_SIZE)
-    finally:
-        body.close()
-
-
-def read_json(s3: S3Client, bucket: str, key: str) -> Any:
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    try:
-        return json.loads(body.read())
-    finally:
-        body.close()
-
-
-class S3JsonlWriter:
-    """Writes JSON lines to one S3 object with flat memory.
-
-    Lines are buffered up to `part_size`; the first full buffer starts a multipart upload, and each
-    full buffer after it becomes one part. A writer that never filled a part does a single PutObject
-    on close. An exception inside `with` aborts the multipart upload (no orphaned parts).
-    """
-
-    def __init__(
-        self,
-        s3: S3Client,
-        bucket: str,
-        key: str,
-        *,
-        part_size: int | None = None,
-        content_type: str = "application/jsonl",
-    ) -> None:
-        self.s3, self.bucket, self.key = s3, bucket, key
-        self.part_size = max(part_size or DEFAULT_PART_SIZE, MIN_PART_SIZE)
-        self.content_type = content_type
-        self.lines = 0
-        self.bytes = 0
-        self._buffer = bytearray()
-        self._upload_id: str | None = None
-        self._parts: list[dict[str, Any]] = []
-        self._closed = False
-
-    @property
-    def uri(self) -> str:
-        return s3_uri(self.bucket, self.key)
-
-    def write_line(self, line: str | bytes) -> None:
-        data = line.encode("utf-8") if isinstance(line, str) else line
-        self._buffer += data
-        self._buffer += b"\n"
-        self.lines += 1
-        self.bytes += len(data) + 1
-        if len(self._buffer) >= self.part_size:
-            self._flush_part()
-
-    def write_raw(self, data: bytes | memoryview, lines: int = 1) -> None:
-        """Append bytes that already end in a newline (`lines` of them)."""
-        self._buffer += data
-        self.lines += lines
-        self.bytes += len(data)
-        if len(self._buffer) >= self.part_size:
-            self._flush_part()
-
-    def _flush_part(self) -> None:
-        if self._upload_id is None:
-            self._upload_id = self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType=self.content_type
-            )["UploadId"]
-        number = len(self._parts) + 1
-        data = bytes(self._buffer)
-        self._buffer.clear()
-        etag = self.s3.upload_part(
-            Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=data
-        )["ETag"]
-        self._parts.append({"ETag": etag, "PartNumber": number})
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._upload_id is None:
-            self.s3.put_object(
-                Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), ContentType=self.content_type
-            )
-            self._buffer.clear()
-            return
-        if self._buffer:
-            self._flush_part()
-        self.s3.complete_multipart_upload(
-            Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
-        )
-
-    def abort(self) -> None:
-        self._closed = True
-        self._buffer.clear()
-        if self._upload_id is not None:
-            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
-
-    def __enter__(self) -> S3JsonlWriter:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
+        return int(value)
+    except ValueError:
+        return 0

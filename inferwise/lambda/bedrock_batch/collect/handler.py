@@ -22,15 +22,14 @@ import functools
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from batch_common.batch_records import (
-    ON_DEMAND_SHARD_ID,
+from ..common.batch_records import ON_DEMAND_SHARD_ID, error_line, record_id_of
+from ..common.run_files import (
     S3Client,
     S3JsonlWriter,
     duplicates_key,
-    error_line,
     input_key_for,
     iter_lines,
     job_id_from_arn,
@@ -38,7 +37,6 @@ from batch_common.batch_records import (
     parse_s3_uri,
     quarantine_key,
     read_json,
-    record_id_of,
     s3_uri,
     validate_run_id,
 )
@@ -71,7 +69,7 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
 
 @functools.cache
 def _client(name: str) -> Any:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     return boto3.client(name)
 
@@ -230,16 +228,15 @@ class _Collector:
                 yield bucket, key
 
 
-def collect(
-    event: Mapping[str, Any], *, s3: S3Client, cloudwatch: Any, env: Mapping[str, str]
-) -> dict[str, Any]:
-    run_id = validate_run_id(event.get("run_id"))
-    pipeline = str(event.get("pipeline") or env.get("PIPELINE_NAME") or "default")
+def _write_results_and_errors(
+    s3: S3Client, event: Mapping[str, Any], run_id: str, work_bucket: str, output_bucket: str, base: str
+) -> tuple[dict[str, int], list[dict[str, Any]], int]:
+    """Write `<base>results.jsonl` and `<base>errors.jsonl`: the quarantine, then every shard's records.
+
+    Returns the record counts, one summary line per shard (the on-demand pseudo-shard included) and how
+    many duplicates.jsonl lines no shard claimed.
+    """
     prepare = event["prepare"]
-    work_bucket, output_bucket = env["WORK_BUCKET"], env["OUTPUT_BUCKET"]
-    output_prefix = env.get("OUTPUT_PREFIX", "")
-    prices = _prices(env)
-    base = f"{output_prefix}{run_id}/"
     jobs = {
         job["shard_id"]: job
         for job in event.get("jobs") or []
@@ -267,8 +264,22 @@ def collect(
             }
             job_lines.append(collector.shard(shard_id, job, duplicates.for_shard(shard_id)))
         orphans = duplicates.leftover()
+    return collector.counts, job_lines, orphans
 
-    counts = collector.counts
+
+def collect(
+    event: Mapping[str, Any], *, s3: S3Client, cloudwatch: Any, env: Mapping[str, str]
+) -> dict[str, Any]:
+    run_id = validate_run_id(event.get("run_id"))
+    pipeline = str(event.get("pipeline") or env.get("PIPELINE_NAME") or "default")
+    prepare = event["prepare"]
+    work_bucket, output_bucket = env["WORK_BUCKET"], env["OUTPUT_BUCKET"]
+    output_prefix = env.get("OUTPUT_PREFIX", "")
+    prices = _prices(env)
+    base = f"{output_prefix}{run_id}/"
+    counts, job_lines, orphans = _write_results_and_errors(
+        s3, event, run_id, work_bucket, output_bucket, base
+    )
     records_in = int(prepare["counts"]["lines"])
     accounted = counts["results"] + counts["model_errors"] + counts["job_errors"] + counts["quarantined"]
     errors_total = accounted - counts["results"]
@@ -359,7 +370,7 @@ def _tokens_and_cost(
     return tokens, cost
 
 
-METRICS = (
+METRICS: tuple[tuple[str, str, Callable[[Mapping[str, Any]], float]], ...] = (
     # (metric name, unit, value from summary); the construct's COLLECT_METRICS lists the same names.
     ("ActualCostUSD", "None", lambda s: s["cost_usd"]["actual"]),
     ("OnDemandEquivalentCostUSD", "None", lambda s: s["cost_usd"]["on_demand_equivalent"]),

@@ -1,0 +1,253 @@
+"""What a `BedrockBatchPipeline` is configured with: the model id, the quotas and limits, the prop checks.
+
+Also the names the construct shares with the handlers (work prefix, metric namespace and names; see
+docs/bedrock-batch-contract.md) and the price-catalogue checks made before anything is built.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from inferwise.cost.catalog import (
+    BEDROCK_SERVICE,
+    GLOBAL_DIMENSION_PREFIX,
+    INFERENCE_PROFILE_PREFIXES,
+    PriceCatalog,
+    UnknownPriceError,
+)
+from inferwise.cost.estimators.bedrock_batch import BATCH_MODEL_FAMILIES, BatchUsage, ModelFamily
+
+MAX_RECORDS_PER_JOB = 50_000
+"""Default per-model quota "Records per batch inference job for <model>" (AWS-FACTS.md 1.5)."""
+MIN_RECORDS_PER_JOB = 100
+"""Default per-model quota "Minimum number of records per batch inference job for <model>"."""
+DEFAULT_MAX_CONCURRENT_JOBS = 10
+"""Default per-model quota "Sum of in-progress and submitted batch inference jobs using a base model"."""
+INLINE_MAP_MAX_CONCURRENCY = 40
+"""Step Functions runs at most 40 iterations of an inline Map state at once."""
+JOB_TIMEOUT_HOURS = (24, 168)
+"""`timeoutDurationInHours` accepted by CreateModelInvocationJob."""
+WORK_PREFIX = "runs/"
+METRIC_NAMESPACE = "inferwise/BedrockBatch"
+
+COLLECT_METRICS = (
+    "ActualCostUSD",
+    "OnDemandEquivalentCostUSD",
+    "SavingsUSD",
+    "RecordsIn",
+    "Results",
+    "ModelErrors",
+    "InputTokens",
+    "OutputTokens",
+)
+"""The metrics collect publishes after each run (namespace `METRIC_NAMESPACE`, dimension `Pipeline`)."""
+
+_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):bedrock:(?P<region>[a-z0-9-]*):(?P<account>\d*):(?P<kind>[a-z-]+)/(?P<id>.+)$"
+)
+_S3_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/=+-]*$")
+
+
+class SmallBatch(enum.Enum):
+    """What a run does when it has fewer distinct records than `min_records_per_job` (Bedrock would reject the job)."""
+
+    ON_DEMAND = "on_demand"
+    """Send them through on-demand InvokeModel (at on-demand prices) and finish the run normally."""
+    FAIL = "fail"
+    """Quarantine them with reason `below_minimum_records`, write the error report and fail the run."""
+
+
+@dataclass(frozen=True)
+class BedrockModel:
+    """A model id as the pipeline uses it: what the jobs name, what IAM must allow, what the prepare step builds.
+
+    `model_id` is what was given (a foundation-model id, an inference profile id such as `us.anthropic...`
+    or `global.anthropic...`, or an ARN of either); `foundation_model_id` is the model without profile
+    prefix; `profile` is the profile's geography (`us`, `eu`, `global`, ...) or '' for an in-Region model.
+    """
+
+    model_id: str
+    foundation_model_id: str
+    family: ModelFamily
+    profile: str
+    arn: str | None = None
+
+    @property
+    def is_cross_region(self) -> bool:
+        return self.profile != ""
+
+
+def parse_model_id(model_id: object) -> BedrockModel:
+    """Parse a model id, inference profile id or ARN; `ValueError` if it is none of the supported families."""
+    if not isinstance(model_id, str) or not model_id.strip():
+        raise ValueError(
+            f"model_id must be a non-empty Bedrock model id or inference profile id, got {model_id!r}"
+        )
+    text = model_id.strip()
+    arn = _ARN.match(text)
+    body = text
+    if arn is not None:
+        if arn.group("kind") not in ("foundation-model", "inference-profile"):
+            raise ValueError(
+                f"model_id {model_id!r} is a Bedrock {arn.group('kind')} ARN; pass a foundation-model or "
+                "inference-profile id or ARN, which name the model the jobs run"
+            )
+        body = arn.group("id")
+    profile = ""
+    for prefix in INFERENCE_PROFILE_PREFIXES:
+        if body.startswith(prefix):
+            profile, body = prefix[:-1], body[len(prefix) :]
+            break
+    for start, family in BATCH_MODEL_FAMILIES:
+        if body.startswith(start):
+            return BedrockModel(text, body, family, profile, text if arn is not None else None)
+    raise ValueError(
+        f"model_id {model_id!r} is not a supported model family: BedrockBatchPipeline builds batch requests for "
+        "anthropic (Anthropic Claude, 'anthropic.*'), nova (Amazon Nova, 'amazon.nova*'), llama (Meta Llama, "
+        "'meta.llama*') and titan-embed (Amazon Titan Text Embeddings, 'amazon.titan-embed*') models, each "
+        f"optionally through an inference profile ({', '.join(INFERENCE_PROFILE_PREFIXES)})"
+    )
+
+
+# ------------------------------------------------------------------------------------------ prop checks
+def _check_int(name: str, value: object, low: int, high: int | None, why: str) -> None:
+    allowed = f"an int in [{low:,}, {high:,}]" if high is not None else f"an int >= {low:,}"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}{why}")
+
+
+def validate_props(
+    *,
+    usage: object,
+    records_per_job: object,
+    min_records_per_job: object,
+    max_concurrent_jobs: object,
+    job_timeout_hours: object,
+    small_batch: object,
+    input_prefix: object,
+    output_prefix: object,
+    start_on_upload: object,
+    work_retention_days: object,
+    default_max_tokens: object,
+) -> None:
+    """`ValueError` naming the prop, the allowed values and why, for the first prop that is out of range."""
+    if not isinstance(usage, BatchUsage):
+        raise ValueError(f"usage must be a BatchUsage, got {usage!r}")
+    _check_job_sizes(records_per_job, min_records_per_job, max_concurrent_jobs, job_timeout_hours)
+    if not isinstance(small_batch, SmallBatch):
+        raise ValueError(f"small_batch must be SmallBatch.ON_DEMAND or SmallBatch.FAIL, got {small_batch!r}")
+    for name, prefix in (("input_prefix", input_prefix), ("output_prefix", output_prefix)):
+        if not isinstance(prefix, str) or prefix.startswith("/") or not _S3_PREFIX.match(prefix):
+            raise ValueError(
+                f"{name} must be an S3 key prefix without a leading '/' (letters, digits and !_.*'()/=+-), "
+                f"got {prefix!r}"
+            )
+    if not isinstance(start_on_upload, bool):
+        raise ValueError(f"start_on_upload must be True or False, got {start_on_upload!r}")
+    _check_int(
+        "work_retention_days",
+        work_retention_days,
+        1,
+        None,
+        ": the lifecycle rule deletes a run's work files this many days after they are written",
+    )
+    _check_int("default_max_tokens", default_max_tokens, 1, None, "")
+
+
+def _check_job_sizes(
+    records_per_job: object,
+    min_records_per_job: object,
+    max_concurrent_jobs: object,
+    job_timeout_hours: object,
+) -> None:
+    """The per-job props, checked against Bedrock's per-model batch quotas and Step Functions' limits."""
+    quotas = (
+        "Bedrock's batch quotas are per model (Service Quotas, service code bedrock) and can be raised; "
+        "set these props to match your quotas for the model"
+    )
+    _check_int(
+        "min_records_per_job",
+        min_records_per_job,
+        MIN_RECORDS_PER_JOB,
+        MAX_RECORDS_PER_JOB,
+        f": a job with fewer records than the quota 'Minimum number of records per batch inference job for "
+        f"<model>' (default {MIN_RECORDS_PER_JOB}) fails validation. {quotas}",
+    )
+    assert isinstance(min_records_per_job, int)
+    _check_int(
+        "records_per_job",
+        records_per_job,
+        min_records_per_job,
+        MAX_RECORDS_PER_JOB,
+        f" (from min_records_per_job to the default quota 'Records per batch inference job for <model>', "
+        f"{MAX_RECORDS_PER_JOB:,}). {quotas}",
+    )
+    _check_int(
+        "max_concurrent_jobs",
+        max_concurrent_jobs,
+        1,
+        INLINE_MAP_MAX_CONCURRENCY,
+        ": it caps the Map state's concurrency (an inline Map runs at most 40 iterations at once) and should "
+        "not exceed the per-model quota 'Sum of in-progress and submitted batch inference jobs using a base "
+        f"model for <model>' (default {DEFAULT_MAX_CONCURRENT_JOBS}; it can be raised)",
+    )
+    low, high = JOB_TIMEOUT_HOURS
+    _check_int(
+        "job_timeout_hours",
+        job_timeout_hours,
+        low,
+        high,
+        ": CreateModelInvocationJob accepts 24 to 168 hours",
+    )
+
+
+# ------------------------------------------------------------------------------------- price catalogue
+def check_batch_price(catalog: PriceCatalog, model: BedrockModel, region: str) -> None:
+    """`ValueError` listing the batch-capable models when the catalogue has no batch price for `model`."""
+    try:
+        batch = catalog.has_batch_price(model.model_id, region)
+        reason = "the price catalogue has no batch price for it"
+    except UnknownPriceError:
+        batch, reason = False, "the price catalogue does not know it"
+    if batch:
+        return
+    known = _batch_models(catalog, region)
+    raise ValueError(
+        f"model_id {model.model_id!r} is an unknown or non-batch model in {region}: {reason}. Batch-capable models "
+        f"there: {', '.join(known) or 'none'} (inference profile ids such as us.<id> or global.<id> resolve to "
+        "these). If AWS supports batch inference for this model, add batch-input and batch-output prices with a "
+        "price override (docs/prices.md)."
+    )
+
+
+def _batch_models(catalog: PriceCatalog, region: str) -> list[str]:
+    models = set()
+    for record in catalog.records(service=BEDROCK_SERVICE, region=region):
+        batch = record.dimension in ("batch-input", GLOBAL_DIMENSION_PREFIX + "batch-input")
+        if batch and any(record.sku.startswith(start) for start, _ in BATCH_MODEL_FAMILIES):
+            models.add(record.sku)
+    return sorted(models)
+
+
+def token_prices(catalog: PriceCatalog, model: BedrockModel, region: str) -> dict[str, str]:
+    """The per-million-token prices collect needs to report what a run cost, from the catalogue."""
+    prices = {
+        "BATCH_INPUT_PRICE_PER_MTOK": "batch-input",
+        "BATCH_OUTPUT_PRICE_PER_MTOK": "batch-output",
+        "ON_DEMAND_INPUT_PRICE_PER_MTOK": "input",
+        "ON_DEMAND_OUTPUT_PRICE_PER_MTOK": "output",
+    }
+    found = {}
+    for variable, dimension in prices.items():
+        if model.family == "titan-embed" and dimension.endswith("output"):
+            found[variable] = "0"  # embedding models bill input tokens only
+            continue
+        found[variable] = str(catalog.bedrock(model.model_id, region, dimension).unit_price)
+    return found
