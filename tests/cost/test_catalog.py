@@ -284,7 +284,8 @@ def test_unknown_sku_message_names_close_matches_regions_and_override(catalog: P
     assert message.startswith(
         "no AmazonEC2 price for sku 'inf2.xlage' in us-east-1 (dimension OnDemand). Close matches: inf2.xlarge"
     )
-    assert "Known regions for AmazonEC2: eu-west-1, us-east-1, us-west-2." in message
+    assert "Known regions for AmazonEC2: ap-northeast-1, ap-northeast-2, " in message
+    assert ", us-east-1, us-east-2, us-west-2." in message
     assert message.endswith(
         'Add an override record in a price file named by the cdk.json context key "inferwise:prices" '
         "(see docs/prices.md)."
@@ -294,8 +295,8 @@ def test_unknown_sku_message_names_close_matches_regions_and_override(catalog: P
 
 
 def test_unknown_region_and_dimension_messages(catalog: PriceCatalog) -> None:
-    with pytest.raises(UnknownPriceError, match="Known regions for AWSLambda arm64: us-east-1"):
-        catalog.price("AWSLambda", "arm64", "eu-west-1", "Duration")
+    with pytest.raises(UnknownPriceError, match="Known regions for AmazonStates express: us-east-1"):
+        catalog.price("AmazonStates", "express", "eu-west-1", "Duration")
     with pytest.raises(
         UnknownPriceError, match="Known dimensions for arm64 in us-east-1: Duration, Requests"
     ):
@@ -382,7 +383,7 @@ def test_bedrock_region_comes_from_the_caller(catalog: PriceCatalog) -> None:
     with pytest.raises(
         UnknownPriceError, match=r"Known regions for AmazonBedrock meta\.llama3-8b-instruct-v1:0"
     ):
-        catalog.bedrock("meta.llama3-8b-instruct-v1:0", "us-west-2", "input")
+        catalog.bedrock("meta.llama3-8b-instruct-v1:0", "eu-central-1", "input")
 
 
 def test_unknown_bedrock_model_names_close_matches(catalog: PriceCatalog) -> None:
@@ -434,11 +435,11 @@ def test_bedrock_models_lists_canonical_ids(catalog: PriceCatalog) -> None:
 # ------------------------------------------------------------------------------------------ overrides
 def test_overrides_replace_and_add(catalog: PriceCatalog) -> None:
     replaced = record(tiers=(PriceTier(Decimal(0), None, Decimal("0.5")),))
-    added = record(sku="inf2.xlarge", region="ap-south-1", usage_type="APS3-BoxUsage:inf2.xlarge")
+    added = record(sku="inf2.xlarge", region="ap-east-1", usage_type="APE1-BoxUsage:inf2.xlarge")
     overridden = catalog.with_overrides([replaced, added], sources=MY_SOURCE)
     assert overridden.price("AmazonEC2", "inf2.xlarge", "us-east-1", "OnDemand").unit_price == Decimal("0.5")
-    assert overridden.price("AmazonEC2", "inf2.xlarge", "ap-south-1", "OnDemand") == added
-    assert "ap-south-1" in overridden.regions()
+    assert overridden.price("AmazonEC2", "inf2.xlarge", "ap-east-1", "OnDemand") == added
+    assert "ap-east-1" in overridden.regions()
     assert overridden.sources()["my-quote"] == MY_SOURCE["my-quote"]
     assert len(overridden) == len(catalog) + 1
     # the original is untouched

@@ -1,7 +1,9 @@
 """Golden tests: the bundled catalogue against the raw price extracts it was built from.
 
-The raw extracts live in shared/price-sources beside the checkout (PRICES.md describes them). Every EC2,
-Bedrock and Spot record is checked, not a sample: a value that does not trace to a source fails here.
+The raw extracts live in the repository, in inferwise/cost/prices/sources/ (its README.md says what each one is and
+where it came from). Every EC2, Bedrock and Spot record is checked, not a sample: a value that does not trace to a
+source fails here. The records read from the regional extracts are checked region by region in
+test_regional_prices.py.
 """
 
 from __future__ import annotations
@@ -20,15 +22,36 @@ import pytest
 from inferwise.cost.catalog import PriceCatalog, UnknownPriceError
 from inferwise.cost.records import PriceFile, PriceRecord
 
-RAW = Path(__file__).resolve().parents[2].parent / "shared" / "price-sources"
 PRICES_DIR = Path(__file__).resolve().parents[2] / "inferwise" / "cost" / "prices"
+RAW = PRICES_DIR / "sources"
 MILLION = Decimal(1_000_000)
 FAMILIES = {"inf2", "trn1", "g5", "g6", "g6e", "p4d", "p5", "c7g", "m7g", "c8g", "r7g", "c7i", "m7i"}
+REGIONS = (
+    "us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1",
+    "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "ap-south-1", "ca-central-1", "sa-east-1",
+)  # fmt: skip
+# Price List usage-type prefix per Region (AWS "Region billing codes"; EC2 bills us-east-1 without one).
+USAGE_PREFIX = {
+    "us-east-1": "", "us-east-2": "USE2-", "us-west-2": "USW2-", "eu-west-1": "EU-", "eu-west-2": "EUW2-",
+    "eu-west-3": "EUW3-", "eu-central-1": "EUC1-", "eu-north-1": "EUN1-", "ap-northeast-1": "APN1-",
+    "ap-northeast-2": "APN2-", "ap-southeast-1": "APS1-", "ap-southeast-2": "APS2-", "ap-south-1": "APS3-",
+    "ca-central-1": "CAN1-", "sa-east-1": "SAE1-",
+}  # fmt: skip
+BEDROCK_REGIONS = {
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "ap-south-1",
+    "ca-central-1",
+    "sa-east-1",
+}
 
 
 def raw_json(name: str) -> Any:
     path = RAW / name
-    assert path.is_file(), f"raw price extract {path} is missing (shared/ must sit beside the checkout)"
+    assert path.is_file(), f"raw price extract {path} is missing from the repository"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -116,17 +139,19 @@ def test_catalogue_is_as_old_as_its_stalest_source(catalog: PriceCatalog) -> Non
     assert catalog.as_of == oldest == date(2024, 1, 1)  # the third-party EBS gp3 constant
 
 
-def test_covers_the_three_regions(catalog: PriceCatalog) -> None:
-    assert set(catalog.regions()) == {"us-east-1", "us-west-2", "eu-west-1"}
-    for region in ("us-east-1", "us-west-2", "eu-west-1"):
+def test_covers_the_fifteen_regions(catalog: PriceCatalog) -> None:
+    assert set(catalog.regions()) == set(REGIONS)
+    for region in REGIONS:
         assert catalog.records("AmazonEC2", region), region
-        assert catalog.bedrock_models(region), region
+        assert bool(catalog.bedrock_models(region)) == (region in BEDROCK_REGIONS), region
 
 
 # ------------------------------------------------------------------------------------------------- EC2
 def test_ec2_us_east_1_equals_the_karpenter_file(catalog: PriceCatalog, karpenter: dict[str, Any]) -> None:
     expected = {sku: num(v) for sku, v in karpenter.items() if sku.split(".")[0] in FAMILIES}
-    actual = {r.sku: r.unit_price for r in catalog.records("AmazonEC2", "us-east-1") if r.dimension == "OnDemand"}
+    actual = {
+        r.sku: r.unit_price for r in catalog.records("AmazonEC2", "us-east-1") if r.dimension == "OnDemand"
+    }
     assert actual == expected
     assert actual["inf2.xlarge"] == Decimal("0.7582")
     assert actual["p5.48xlarge"] == Decimal("55.04")
@@ -136,44 +161,36 @@ def test_ec2_us_east_1_equals_the_karpenter_file(catalog: PriceCatalog, karpente
 
 
 def test_ec2_records_are_linux_on_demand_hours_with_price_list_keys(catalog: PriceCatalog) -> None:
-    prefix = {"us-east-1": "", "us-west-2": "USW2-", "eu-west-1": "EU-"}
     for record in catalog.records("AmazonEC2"):
         if record.dimension == "Storage":
             continue  # EBS volumes, checked below
         assert (record.dimension, record.unit, record.operation) == ("OnDemand", "Hrs", "RunInstances")
-        assert record.usage_type == f"{prefix[record.region]}BoxUsage:{record.sku}"
+        assert record.usage_type == f"{USAGE_PREFIX[record.region]}BoxUsage:{record.sku}"
         assert not record.is_tiered
 
 
-def test_ec2_other_regions_trace_to_tsaol_or_skypilot(
+def test_ec2_other_regions_trace_to_tsaol_skypilot_or_the_aws_feed(
     catalog: PriceCatalog, tsaol: dict[str, Any], skypilot: list[dict[str, str]]
 ) -> None:
+    """Outside us-east-1 an EC2 price is read from a source, never derived by scaling another size."""
     sky = {(r["InstanceType"], r["Region"]): Decimal(r["Price"]) for r in skypilot}
-    derived = re.compile(r"Derived: .*?, (\d+) x (\w+\.\w+)")
     checked = 0
-    for region in ("us-west-2", "eu-west-1"):
+    for region in REGIONS[1:]:
         for record in catalog.records("AmazonEC2", region):
             if record.dimension != "OnDemand":
                 continue
-            match = derived.search(record.notes)
+            assert "Derived:" not in record.notes, record.key
             if record.source == "tsaol-aws-gpu-2026-01-21":
                 assert record.unit_price == num(tsaol[record.sku][region]["onDemand"]), record.key
-            elif match:
-                assert record.source == "skypilot-catalog-v8"
-                assert record.confidence == "medium", record.key
-                factor, base = int(match.group(1)), match.group(2)
-                base_price = sky.get((base, region))
-                if base_price is None:  # m7g.xlarge in us-west-2 is itself 2 x m7g.large
-                    base_price = 2 * sky[(base.replace(".xlarge", ".large"), region)]
-                assert record.unit_price == factor * base_price, record.key
-            else:
-                assert record.source == "skypilot-catalog-v8", record.key
+            elif record.source == "skypilot-catalog-v8":
                 assert record.unit_price == sky[(record.sku, region)], record.key
+            else:  # the AWS pricing-page feed, checked value by value in test_regional_prices.py
+                assert record.source.startswith("lamngockhuong-aws-price-ec2-"), record.key
             checked += 1
-    assert checked > 50
+    assert checked > 600
 
 
-def test_ec2_sample_values_from_prices_md(catalog: PriceCatalog) -> None:
+def test_ec2_sample_values(catalog: PriceCatalog) -> None:
     table = {
         ("inf2.xlarge", "eu-west-1"): "0.94775",
         ("inf2.48xlarge", "eu-west-1"): "16.22658",
@@ -181,7 +198,11 @@ def test_ec2_sample_values_from_prices_md(catalog: PriceCatalog) -> None:
         ("p4d.24xlarge", "eu-west-1"): "23.71569",
         ("trn1.2xlarge", "us-west-2"): "1.34375",
         ("c7g.xlarge", "eu-west-1"): "0.155",
-        ("c7g.4xlarge", "eu-west-1"): "0.62",
+        ("c7g.4xlarge", "eu-west-1"): "0.6202",  # read from the AWS feed; linear scaling of xlarge gave 0.62
+        ("c7g.4xlarge", "ap-south-1"): "0.3926",
+        ("inf2.xlarge", "eu-central-1"): "1.1373",
+        ("g6e.xlarge", "ap-northeast-1"): "2.699",
+        ("p5.48xlarge", "sa-east-1"): "92.4672",
         ("m7g.xlarge", "us-west-2"): "0.1632",
         ("m7g.2xlarge", "eu-west-1"): "0.3638",
     }
@@ -196,11 +217,13 @@ def test_ec2_sample_values_from_prices_md(catalog: PriceCatalog) -> None:
         ("g6e.xlarge", "eu-west-1"),
         ("trn1.2xlarge", "eu-west-1"),
         ("p5.48xlarge", "eu-west-1"),
-        ("c8g.xlarge", "us-west-2"),
+        ("c8g.metal-24xl", "us-west-2"),  # only the feed's processed capture has it, with the 24xlarge price
+        ("g6.xlarge", "ap-southeast-1"),
+        ("inf2.xlarge", "ca-central-1"),
         ("r7g.xlarge", "eu-west-1"),
         ("c7i.xlarge", "us-west-2"),
         ("m7i.xlarge", "eu-west-1"),
-        ("c7g.medium", "eu-west-1"),  # not an xlarge multiple: never derived
+        ("p4d.24xlarge", "eu-north-1"),
     ],
 )
 def test_ec2_prices_no_source_gives_are_unknown(catalog: PriceCatalog, sku: str, region: str) -> None:
@@ -208,8 +231,10 @@ def test_ec2_prices_no_source_gives_are_unknown(catalog: PriceCatalog, sku: str,
         catalog.price("AmazonEC2", sku, region, "OnDemand")
 
 
-def test_ebs_dynamodb_and_eventbridge_come_from_third_party_pages_at_medium_confidence(catalog: PriceCatalog) -> None:
-    """PRICES.md has no figure for these; the catalogue cites the pages it took them from (docs/prices.md)."""
+def test_ebs_dynamodb_and_eventbridge_come_from_third_party_pages_at_medium_confidence(
+    catalog: PriceCatalog,
+) -> None:
+    """In us-east-1 these come from third-party pages the catalogue cites (docs/prices.md); the AWS feed agrees."""
     gp3 = catalog.price("AmazonEC2", "gp3", "us-east-1", "Storage")
     assert (gp3.unit, gp3.unit_price, gp3.confidence) == ("GB-Mo", Decimal("0.08"), "medium")
     writes = catalog.price("AmazonDynamoDB", "on-demand", "us-east-1", "WriteRequestUnits")
@@ -257,7 +282,7 @@ def test_aws_samples_bedrock_records_convert_per_1k_to_per_1m(
     # a worked example: Opus 4.5 global batch input is $0.0025 per 1K tokens = $2.5 per 1M
     opus = "anthropic.claude-opus-4-5-20251101-v1:0"
     assert usd(catalog, "AmazonBedrock", opus, "us-east-1", "global:batch-input") == Decimal("2.5")
-    # per-1K figure of PRICES.md section 1.1: Nova Micro input $0.000035 per 1K tokens
+    # the per-1K figure of the fallback table: Nova Micro input $0.000035 per 1K tokens
     assert usd(catalog, "AmazonBedrock", "amazon.nova-micro-v1:0", "us-east-1", "input") / 1000 == Decimal(
         "0.000035"
     )
@@ -387,9 +412,23 @@ def test_bedrock_regional_differences(catalog: PriceCatalog) -> None:
     assert price("amazon.nova-pro-v1:0", "eu-west-1", "input") == Decimal("1.05")
     assert price("amazon.nova-micro-v1:0", "eu-west-1", "output") == Decimal("0.184")
     assert price("anthropic.claude-sonnet-4-5-20250929-v1:0", "eu-west-1", "input") == Decimal("3.3")
+    assert price("meta.llama3-70b-instruct-v1:0", "sa-east-1", "output") == Decimal("5.88")
+    assert price("amazon.nova-pro-v1:0", "ap-south-1", "input") == Decimal("0.94")
     # us-west-2 = us-east-1 is an observation, never extrapolated to models no source lists there
-    for model in ("meta.llama3-8b-instruct-v1:0", "amazon.titan-embed-text-v2:0", "amazon.nova-premier-v1:0"):
+    for model in (
+        "amazon.titan-embed-text-v2:0",
+        "cohere.embed-english-v3",
+        "mistral.mistral-large-2407-v1:0",
+    ):
         assert model not in catalog.bedrock_models("us-west-2")
+    # Llama 3 and Nova Premier in us-west-2 come from the one regional table that lists them, at low confidence
+    for model in ("meta.llama3-8b-instruct-v1:0", "amazon.nova-premier-v1:0"):
+        record = catalog.price("AmazonBedrock", model, "us-west-2", "input")
+        assert (record.source, record.confidence) == ("aditya-poddar-bedrock-pricing-2026-02-06", "low")
+        assert record.unit_price == catalog.price("AmazonBedrock", model, "us-east-1", "input").unit_price
+    # no price in a Region no source lists
+    for region in ("us-east-2", "eu-central-1", "ap-northeast-1"):
+        assert catalog.bedrock_models(region) == [], region
 
 
 def test_deprecation_dates_are_carried_into_notes(catalog: PriceCatalog) -> None:
@@ -427,7 +466,7 @@ def test_no_bedrock_model_without_a_batch_source_has_a_batch_record(
             match = AWSS_NOTE.search(record.notes)
             assert match and match.group(2).endswith("batch"), record.key
             assert (match.group(1), match.group(2)) in aws_samples
-        else:  # PRICES.md section 1: "Sonnet 4 batch 1.5 / 7.5" (aws-samples cost-estimator references)
+        else:  # "Sonnet 4 batch 1.5 / 7.5": aws-samples cost-estimator references (sources/README.md)
             assert record.source == "aws-samples-cost-estimator-references-2026-03-03", record.key
             assert record.sku == "anthropic.claude-sonnet-4-20250514-v1:0", record.key
         # every batch price is half the on-demand price of the same scope
@@ -435,7 +474,7 @@ def test_no_bedrock_model_without_a_batch_source_has_a_batch_record(
             "AmazonBedrock", record.sku, record.region, record.dimension.replace("batch-", "")
         )
         assert record.unit_price * 2 == on_demand.unit_price, record.key
-    # PRICES.md section 1.4: no source has a batch price for these
+    # no source has a batch price for these (docs/prices.md, Bedrock details)
     for model in (
         "anthropic.claude-3-5-haiku-20241022-v1:0",
         "anthropic.claude-3-7-sonnet-20250219-v1:0",
@@ -456,7 +495,7 @@ def test_no_bedrock_model_without_a_batch_source_has_a_batch_record(
 
 
 # ------------------------------------------------------------------------------------------- SageMaker
-def test_sagemaker_hosting_uses_the_best_values_of_prices_md(catalog: PriceCatalog) -> None:
+def test_sagemaker_hosting_uses_the_best_sourced_values(catalog: PriceCatalog) -> None:
     raw = raw_json("sagemaker_hosting_us-east-1_sources.json")["prices"]
     hosting = [r for r in catalog.records("AmazonSageMaker") if r.dimension == "Hosting"]
     assert len(hosting) >= 15
@@ -467,7 +506,11 @@ def test_sagemaker_hosting_uses_the_best_values_of_prices_md(catalog: PriceCatal
             f"USE1-Host:{record.sku}",
         )
         assert record.confidence in ("low", "medium"), record.key
-        if record.sku == "ml.g6.12xlarge":  # quoted from FMBench in PRICES.md section 3 only
+        if record.sku == "ml.g6.12xlarge":  # FMBench only, kept in the regional FMBench extract
+            line = "21:     ml.g6.12xlarge: 5.752"
+            assert (
+                line in (RAW / "regional" / "fmbench_sagemaker.txt").read_text(encoding="utf-8").splitlines()
+            )
             assert record.unit_price == Decimal("5.752")
             continue
         entry = raw[record.sku]
@@ -584,7 +627,7 @@ def test_storage_messaging_and_monitoring_prices(catalog: PriceCatalog, supporti
 
 def test_budgets_and_cost_anomaly_detection(catalog: PriceCatalog, supporting: dict[str, Any]) -> None:
     raw = supporting["budgets"]
-    for region in ("us-east-1", "us-west-2", "eu-west-1"):  # global service: Price List location "Any"
+    for region in REGIONS:  # global service: Price List location "Any"
         standard = catalog.price("AWSBudgets", "standard", region, "BudgetDays")
         assert (standard.unit, standard.unit_price) == (
             "Budget-days",
@@ -648,7 +691,7 @@ def test_spot_discounts_recompute_from_the_skypilot_snapshot(
         assert discount.low <= discount.average <= discount.high
         assert discount.source == "skypilot-catalog-v8"
     inf2 = catalog.spot_discount("inf2.xlarge", "us-east-1")
-    assert (inf2.low, inf2.high) == (Decimal("0.710"), Decimal("0.848"))  # PRICES.md 71.0-84.8 %
+    assert (inf2.low, inf2.high) == (Decimal("0.710"), Decimal("0.848"))  # the snapshot's 71.0-84.8 %
 
 
 @pytest.mark.parametrize("instance_type", ["p5.48xlarge", "p4d.24xlarge", "trn1.2xlarge", "c7i.xlarge"])

@@ -533,8 +533,10 @@ def test_extra_stack_is_cdk_nag_clean(tmp_path: Any) -> None:
             {"region": "eu-west-1", "accelerator": "graviton", "instance_types": ["r7g.xlarge"]},
             "instance_types has 'r7g.xlarge', which has no EC2 On-Demand price for eu-west-1 in the price "
             "catalogue; graviton types priced there: c7g.12xlarge, c7g.16xlarge, c7g.2xlarge, c7g.4xlarge, "
-            "c7g.8xlarge, c7g.large, c7g.xlarge, m7g.12xlarge, m7g.16xlarge, m7g.2xlarge, m7g.4xlarge, "
-            "m7g.8xlarge, m7g.large, m7g.xlarge. Pick one of those or add an override record (cdk.json context "
+            "c7g.8xlarge, c7g.large, c7g.medium, c7g.xlarge, c8g.12xlarge, c8g.16xlarge, c8g.24xlarge, "
+            "c8g.2xlarge, c8g.48xlarge, c8g.4xlarge, c8g.8xlarge, c8g.large, c8g.medium, c8g.xlarge, "
+            "m7g.12xlarge, m7g.16xlarge, m7g.2xlarge, m7g.4xlarge, m7g.8xlarge, m7g.large, m7g.medium, "
+            "m7g.xlarge. Pick one of those or add an override record (cdk.json context "
             '"inferwise:prices", docs/prices.md)',
         ),
         (
