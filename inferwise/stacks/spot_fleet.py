@@ -25,7 +25,7 @@ TGI_NEURONX_IMAGE = (
     "2.7.0-optimum3.3.6-inf2-py310-ubuntu22.04"
 )
 """Hugging Face TGI for Neuron (optimum-neuron 3.3.6) in us-east-1, as `image_uris.retrieve("huggingface-llm-neuronx",
-region="us-east-1", version="0.3.0", instance_type="ml.inf2.xlarge")` returns it (AWS-FACTS.md section 5). Its
+region="us-east-1", version="0.3.0", instance_type="ml.inf2.xlarge")` returns it (docs/aws-facts.md#sagemaker-images). Its
 entrypoint serves on port 8080 and is configured through environment variables."""
 
 MODEL_ID = "Qwen/Qwen2.5-1.5B-Instruct"

@@ -53,7 +53,7 @@ class MotoServer:
     """`python -m moto.server` on 127.0.0.1, addressed as `localhost`.
 
     The CLI must see `http://localhost:PORT`: with `127.0.0.1` moto parses the template URL's host as
-    an S3 bucket name and the deploy fails (TOOLCHAIN.md).
+    an S3 bucket name and the deploy fails (docs/aws-facts.md#moto).
     """
 
     def __init__(self, log_path: Path, port: int | None = None) -> None:

@@ -19,7 +19,7 @@ ENV = {"TOKEN_TABLE": TABLE}
 
 
 def bedrock_event(status: str, job_arn: str = JOB_ARN, failure: str | None = None) -> dict[str, Any]:
-    """The shape EventBridge delivers (detail keys as in AWS-FACTS 1.7: batchJobArn, status)."""
+    """The shape EventBridge delivers (detail keys as in docs/aws-facts.md#batch-pricing-events: batchJobArn, status)."""
     detail: dict[str, Any] = {
         "version": "0.0",
         "accountId": "123456789012",

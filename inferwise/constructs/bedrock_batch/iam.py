@@ -379,7 +379,7 @@ def _cross_region_wildcards(
     foundation = f"arn:{stack.partition}:bedrock:*::foundation-model/{pipeline.model.foundation_model_id}"
     reason = (
         "a cross-Region inference profile routes each request to the foundation model in any Region it "
-        "serves, so InvokeModel must allow that model in every Region (AWS-FACTS.md gotcha 8)"
+        "serves, so InvokeModel must allow that model in every Region (docs/aws-facts.md#batch-iam)"
     )
     return [
         (role, foundation, reason)

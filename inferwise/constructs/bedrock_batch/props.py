@@ -20,7 +20,7 @@ from inferwise.cost.catalog import (
 from inferwise.cost.estimators.bedrock_batch import BATCH_MODEL_FAMILIES, BatchUsage, ModelFamily
 
 MAX_RECORDS_PER_JOB = 50_000
-"""Default per-model quota "Records per batch inference job for <model>" (AWS-FACTS.md 1.5)."""
+"""Default per-model quota "Records per batch inference job for <model>" (docs/aws-facts.md#batch-quotas)."""
 MIN_RECORDS_PER_JOB = 100
 """Default per-model quota "Minimum number of records per batch inference job for <model>"."""
 DEFAULT_MAX_CONCURRENT_JOBS = 10

@@ -1,6 +1,6 @@
 """`SpotInferenceFleet`: an EC2 Auto Scaling group of Inferentia2 or Graviton instances, mostly on Spot.
 
-What it builds (AWS-FACTS.md section 3; gotchas 15-19):
+What it builds (docs/aws-facts.md#spot-mixed-instances to #amis):
 - a launch template: IMDSv2 only (hop limit 2, so containers reach it), an encrypted gp3 root volume sized
   for the AMI, the AMI resolved from a public SSM parameter at every launch (the Neuron DLAMI base on
   Amazon Linux 2023 for inf2, Amazon Linux 2023 `kernel-default` arm64 for Graviton), an instance profile

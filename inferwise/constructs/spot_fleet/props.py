@@ -118,7 +118,7 @@ class UserDataServing:
 
 @dataclass(frozen=True)
 class QueueBacklogScaling:
-    """Scale on an SQS queue's backlog per InService instance (metric math; AWS-FACTS.md section 3.3).
+    """Scale on an SQS queue's backlog per InService instance (metric math; docs/aws-facts.md#spot-scaling).
 
     `target_backlog_per_instance`: messages one instance can hold as backlog within your latency goal
     (acceptable latency / average seconds per message). With no instance in service the divisor is 1,

@@ -6,7 +6,7 @@ number of chips. Only sizes the bundled price catalogue prices in us-east-1 are 
 whether a type is priced in the stack's Region is checked by the construct against the catalogue.
 
 Sources of the figures:
-- inf2: AWS-FACTS.md section 3.5 (awsdocs-neuron "Inferentia2 Architecture": 2 NeuronCore-v2 and 32 GiB
+- inf2: docs/aws-facts.md#inf2-sizes (awsdocs-neuron "Inferentia2 Architecture": 2 NeuronCore-v2 and 32 GiB
   HBM per chip; chips, vCPUs and host memory per size from meta-pytorch/torchx `named_resources_aws.py`,
   taken from https://aws.amazon.com/ec2/instance-types/inf2/). x86_64 (AMD EPYC hosts).
 - Graviton c7g, m7g, r7g (Graviton3) and c8g (Graviton4), arm64: https://aws.amazon.com/ec2/instance-types/

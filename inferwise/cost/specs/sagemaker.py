@@ -12,7 +12,7 @@ Sources of the figures (the ml.* hosting types are the EC2 shapes of the same na
   the AWS instance pages https://aws.amazon.com/ec2/instance-types/g5/ , /g6e/ , /p4/ , /p5/ .
 - g6 (NVIDIA L4, the g5 shapes): https://aws.amazon.com/ec2/instance-types/g6/ .
 - inf2 NeuronCores: awsdocs-neuron "Inferentia2 Architecture" (each Inferentia2 chip has 2 NeuronCore-v2,
-  32 GiB HBM) and AWS-FACTS.md §3.5 (chips per size). SageMaker's API only says "accelerators include
+  32 GiB HBM) and docs/aws-facts.md#inf2-sizes (chips per size). SageMaker's API only says "accelerators include
   GPUs and AWS Inferentia"; NeuronCores (the larger count) are used as the bound so a valid request is
   never refused at synth; SageMaker itself rejects an over-ask at deploy time.
 - local NVMe instance storage (no ML storage volume attached): g5, g6, g6e, p4d, p5 have it; inf2 is

@@ -20,7 +20,7 @@ BATCH_MODEL_FAMILIES: tuple[tuple[str, ModelFamily], ...] = (
 SmallBatchMode = Literal["on_demand", "fail"]
 MAX_SHARD_BYTES = 1_000_000_000
 """Largest shard file prepare writes: the default per-model "Batch inference input file size" quota is 1 GB
-(AWS-FACTS.md 1.5); one shard is one input file, so the 5 GB job-size quota never binds first."""
+(docs/aws-facts.md#batch-quotas); one shard is one input file, so the 5 GB job-size quota never binds first."""
 EPHEMERAL_DEFAULT_MB = 512
 """Lambda's free /tmp size; more is billed per GB-second."""
 EPHEMERAL_MAX_MB = 10_240
