@@ -14,7 +14,8 @@ TGI_IMAGE = (
     "2.7.0-tgi3.3.6-gpu-py311-cu124-ubuntu22.04"
 )
 """Hugging Face TGI 3.3.6 Deep Learning Container (GPU) in us-east-1, as `sagemaker_image("huggingface-llm",
-"3.3.6", "us-east-1", "ml.g5.xlarge")` returns it with sagemaker-core 2.27 (AWS-FACTS.md §5)."""
+"3.3.6", "us-east-1", "ml.g5.xlarge")` returns it with sagemaker-core 2.27.0 (docs/aws-facts.md#sagemaker-images;
+tests/packaging/test_sagemaker_sdk.py checks it against the SDK)."""
 
 MODEL_ID = "Qwen/Qwen2.5-1.5B-Instruct"
 """Apache-2.0 open model small enough for one A10G (24 GiB), pulled from the Hugging Face Hub at start-up."""

@@ -10,6 +10,7 @@ import pytest
 from aws_cdk.assertions import Annotations, Match
 
 from inferwise.constructs.scale_to_zero import InferenceModel, ScaleToZeroEndpoint
+from inferwise.cost.advisor import Workload, price_option
 from inferwise.cost.catalog import PriceCatalog
 from inferwise.cost.estimators.scale_to_zero import (
     BASELINE_PATTERN,
@@ -18,7 +19,7 @@ from inferwise.cost.estimators.scale_to_zero import (
     billed_hours_per_instance,
     estimate_scale_to_zero,
 )
-from inferwise.cost.model import COST_METADATA_KEY, CostEstimate
+from inferwise.cost.model import COST_METADATA_KEY, HOURS_PER_MONTH, CostEstimate
 from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
 from inferwise.stacks.scale_to_zero import TGI_IMAGE
 from tests.harness.synth import CONTEXT
@@ -97,8 +98,9 @@ def test_the_reference_stack_does_not_warn(reference_stacks: dict[str, cdk.Stack
     )
 
 
-def test_every_figure_is_a_catalogue_price(catalog: PriceCatalog) -> None:
-    estimate = _estimate(catalog, EndpointUsage(active_hours_per_day=9, days_per_month=22))
+@pytest.mark.parametrize("instance_type", ["ml.g5.xlarge", "ml.inf2.xlarge"])  # without and with ML storage
+def test_every_figure_is_a_catalogue_price(catalog: PriceCatalog, instance_type: str) -> None:
+    estimate = _estimate(catalog, EndpointUsage(active_hours_per_day=9, days_per_month=22), instance_type)
     assert estimate.baseline is not None
     lines = [*estimate.lines, *estimate.baseline.lines]
     assert {line.service_code for line in lines} == {"AmazonSageMaker", "AmazonCloudWatch"}
@@ -162,9 +164,102 @@ def test_notes_carry_the_cold_start_the_first_deployment_and_the_ceiling(catalog
     )
 
 
-def test_instances_without_local_storage_say_their_volume_is_not_priced(catalog: PriceCatalog) -> None:
-    estimate = _estimate(catalog, EndpointUsage(), instance_type="ml.inf2.xlarge")
-    assert any("no local NVMe storage" in note for note in estimate.notes)
+def test_golden_ml_inf2_xlarge_pays_its_ml_storage_volume_only_while_it_runs(catalog: PriceCatalog) -> None:
+    """Hand-computed figures, us-east-1 catalogue: ml.inf2.xlarge $0.99/h, ML storage $0.14/GB-month, alarm $0.10.
+
+    Billed hours: (9 h active + 10 min cold start + 27 min scale-in tail) x 22 days
+                  = (9 + 37/60) h x 22 = 211.566667 h (6347/30 h)
+    Instance:     211.566667 h x $0.99                                  = $209.451000
+    ML storage:   30 GB x 211.566667 h / 730 h = 8.694521 GB-month x $0.14 = $1.217233
+    Alarms:       3 x $0.10                                              = $0.300000
+    Total:        209.451 + 1.217233 + 0.30                              = $210.968233
+    Always on:    730 h x $0.99 = $722.70, + 30 GB x 730/730 x $0.14 = $4.20 -> $726.90
+    Ceiling note: 2 instances x 730 h x $0.99 = $1,445.40 + 2 x 30 GB x $0.14 = $8.40 -> $1,453.80
+    """
+    estimate = _estimate(catalog, EndpointUsage(active_hours_per_day=9, days_per_month=22), "ml.inf2.xlarge")
+    compute, storage, alarms = estimate.lines
+    six = Decimal("0.000001")
+    assert compute.monthly_quantity.quantize(six) == Decimal("211.566667")
+    assert compute.monthly_cost.quantize(six) == Decimal("209.451000")
+    assert (
+        storage.component == "ML storage volume (30 GB gp2 per ml.inf2.xlarge instance, billed while it runs)"
+    )
+    assert storage.price_source == "AmazonSageMaker/gp2/us-east-1/HostingStorage"
+    assert (storage.pricing_unit, storage.unit_price) == ("GB-Mo", Decimal("0.14"))
+    assert storage.usage_type == "USE1-Host:VolumeUsage.gp2"
+    assert storage.monthly_quantity.quantize(six) == Decimal("8.694521")
+    assert storage.monthly_cost.quantize(six) == Decimal("1.217233")
+    assert storage.assumptions == (
+        "30 GB x 1 instance(s) x 211.57 h / 730 h: ml.inf2.xlarge has no local NVMe storage, so SageMaker "
+        "attaches an EBS gp2 ML storage volume to each instance (30 GB, its default: the construct sets no "
+        "VolumeSizeInGB), billed per GB-month while the instance runs",
+    )
+    assert alarms.monthly_cost == Decimal("0.30")
+    assert estimate.monthly_total.quantize(six) == Decimal("210.968233")
+    assert estimate.baseline is not None
+    on, on_storage = estimate.baseline.lines
+    assert (on.monthly_cost, on_storage.monthly_quantity, on_storage.monthly_cost) == (
+        Decimal("722.70"),
+        Decimal(30),
+        Decimal("4.20"),
+    )
+    assert on_storage.component == "ML storage volume (30 GB gp2 per ml.inf2.xlarge instance, always on)"
+    assert estimate.baseline.monthly_total == Decimal("726.90")
+    assert (
+        "Ceiling if traffic never stops: 2 instance(s) (with 30 GB of ML storage each) x 730 h = $1,453.80/month "
+        "plus alarms."
+    ) in estimate.notes
+    assert not any("leaves it out" in note for note in estimate.notes)
+
+
+@pytest.mark.parametrize("instance_type", sorted(INSTANCE_SPECS))
+def test_only_instances_without_local_nvme_get_a_storage_line(
+    catalog: PriceCatalog, instance_type: str
+) -> None:
+    estimate = _estimate(catalog, EndpointUsage(), instance_type)
+    assert estimate.baseline is not None
+    storage = [
+        line
+        for line in (*estimate.lines, *estimate.baseline.lines)
+        if line.price_source.endswith("HostingStorage")
+    ]
+    assert len(storage) == (0 if INSTANCE_SPECS[instance_type].local_nvme else 2), instance_type
+
+
+def test_the_construct_and_the_advisor_price_the_storage_through_the_same_estimator(
+    catalog: PriceCatalog,
+) -> None:
+    usage = EndpointUsage(active_hours_per_day=9, days_per_month=22)
+    stack = cdk.Stack(cdk.App(context=CONTEXT), "Neuron", env=cdk.Environment(region=REGION))
+    endpoint = ScaleToZeroEndpoint(
+        stack,
+        "Chat",
+        instance_type="ml.inf2.xlarge",
+        models=[InferenceModel(name="qwen", image_uri=TGI_IMAGE, memory_mb=1024)],
+        max_instances=2,
+        usage=usage,
+    )
+    direct = _estimate(catalog, usage, "ml.inf2.xlarge")
+    assert endpoint.cost_estimate.lines == direct.lines
+    assert endpoint.cost_estimate.baseline is not None and direct.baseline is not None
+    assert endpoint.cost_estimate.baseline.lines == direct.baseline.lines
+
+    workload = Workload(
+        model_id="meta.llama3-1-8b-instruct-v1:0",
+        requests_per_month=1_000_000,
+        input_tokens_per_request=500,
+        output_tokens_per_request=200,
+        sagemaker_instance_type="ml.inf2.xlarge",
+    )
+    for key in ("scale-to-zero", "sagemaker-always-on"):
+        option = price_option(workload, key, catalog)
+        assert option.estimate is not None and option.instances is not None, key
+        storage = [line for line in option.estimate.lines if line.price_source.endswith("HostingStorage")]
+        assert len(storage) == 1, key
+        hours = option.billed_instance_hours
+        assert hours is not None
+        expected = Decimal(30) * hours / HOURS_PER_MONTH * Decimal("0.14")
+        assert abs(storage[0].monthly_cost - expected) < Decimal("0.000001"), key
 
 
 def test_reference_stack_records_its_estimate_on_the_endpoint(reference_stacks: dict[str, cdk.Stack]) -> None:

@@ -621,20 +621,60 @@ def test_image_helper_without_the_extra_says_how_to_install_it(monkeypatch: pyte
     assert "image_uri=" in str(raised.value)
 
 
+# A small stand-in for `sagemaker.core.image_uris` with the four functions the helper uses; the real
+# SDK is exercised in tests/packaging/test_sagemaker_sdk.py.
+_FAKE_TABLES: dict[str, dict[str, Any]] = {
+    "huggingface-llm": {
+        "inference": {
+            "version_aliases": {"3.3": "3.3.6"},
+            "versions": {"3.3.6": {"registries": {"us-east-1": "763104351884", "eu-west-1": "763104351884"}}},
+        }
+    },
+    "huggingface-vllm-neuronx": {
+        "inference": {"versions": {"0.4.4": {"registries": {"us-east-1": "763104351884"}}}},
+    },
+    "pytorch-smp": {"training": {"versions": {"2.0": {"registries": {"us-east-1": "658645717510"}}}}},
+}
+
+
 def _fake_sdk(monkeypatch: pytest.MonkeyPatch, calls: list[tuple[str, dict[str, Any]]]) -> None:
+    def list_frameworks() -> list[str]:
+        return sorted(_FAKE_TABLES)
+
+    def list_versions(framework: str, image_scope: str | None = None) -> list[str]:
+        if framework not in _FAKE_TABLES:
+            raise ValueError(f"Unsupported framework: {framework}.")
+        if image_scope not in _FAKE_TABLES[framework]:
+            raise ValueError(f"Unsupported image scope: {image_scope} for framework: {framework}.")
+        scope = _FAKE_TABLES[framework][image_scope]
+        return sorted([*scope["versions"], *scope.get("version_aliases", {})])
+
+    def config_for_framework(framework: str) -> dict[str, Any]:
+        return _FAKE_TABLES[framework]
+
     def retrieve(framework: str, **kwargs: Any) -> str:
         calls.append((framework, kwargs))
+        if (
+            kwargs["region"]
+            not in _FAKE_TABLES[framework]["inference"]["versions"][kwargs["version"]]["registries"]
+        ):
+            raise ValueError(f"Unsupported region: {kwargs['region']}.")
         return "763104351884.dkr.ecr.us-east-1.amazonaws.com/fake:1"
 
     core = types.ModuleType("sagemaker.core")
-    core.image_uris = types.SimpleNamespace(retrieve=retrieve)  # type: ignore[attr-defined]
+    core.image_uris = types.SimpleNamespace(  # type: ignore[attr-defined]
+        retrieve=retrieve,
+        list_frameworks=list_frameworks,
+        list_versions=list_versions,
+        config_for_framework=config_for_framework,
+    )
     package = types.ModuleType("sagemaker")
     package.core = core  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "sagemaker", package)
     monkeypatch.setitem(sys.modules, "sagemaker.core", core)
 
 
-def test_image_helper_passes_framework_version_region_and_instance_type(
+def test_image_helper_passes_framework_version_region_scope_and_instance_type(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[tuple[str, dict[str, Any]]] = []
@@ -642,7 +682,15 @@ def test_image_helper_passes_framework_version_region_and_instance_type(
     uri = sagemaker_image("huggingface-llm", "3.3.6", "us-east-1", "ml.g5.xlarge")
     assert uri == "763104351884.dkr.ecr.us-east-1.amazonaws.com/fake:1"
     assert calls == [
-        ("huggingface-llm", {"region": "us-east-1", "version": "3.3.6", "instance_type": "ml.g5.xlarge"})
+        (
+            "huggingface-llm",
+            {
+                "region": "us-east-1",
+                "version": "3.3.6",
+                "image_scope": "inference",
+                "instance_type": "ml.g5.xlarge",
+            },
+        )
     ]
 
 
@@ -650,7 +698,47 @@ def test_image_helper_drops_instance_type_where_the_sdk_breaks_on_it(monkeypatch
     calls: list[tuple[str, dict[str, Any]]] = []
     _fake_sdk(monkeypatch, calls)
     sagemaker_image("huggingface-vllm-neuronx", "0.4.4", "us-east-1", "ml.inf2.xlarge")
-    assert calls == [("huggingface-vllm-neuronx", {"region": "us-east-1", "version": "0.4.4"})]
+    assert calls == [
+        ("huggingface-vllm-neuronx", {"region": "us-east-1", "version": "0.4.4", "image_scope": "inference"})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("huggingface-lm", "3.3.6", "us-east-1"),
+            "unknown image family 'huggingface-lm' (did you mean 'huggingface-llm'?); the installed SageMaker "
+            "SDK has serving images for: huggingface-llm, huggingface-vllm-neuronx",
+        ),
+        (
+            ("pytorch-smp", "2.0", "us-east-1"),
+            "image family 'pytorch-smp' has no serving (inference) images in the installed SageMaker SDK; "
+            "families with serving images: huggingface-llm, huggingface-vllm-neuronx",
+        ),
+        (
+            ("huggingface-llm", "9.9", "us-east-1"),
+            "image family 'huggingface-llm' has no version '9.9' in the installed SageMaker SDK; versions (and "
+            "aliases): 3.3, 3.3.6",
+        ),
+        (
+            ("huggingface-vllm-neuronx", "0.4.4", "eu-west-1"),
+            "image family 'huggingface-vllm-neuronx' 0.4.4 has no image in eu-west-1 in the installed SageMaker "
+            "SDK; Regions with it: us-east-1",
+        ),
+    ],
+    ids=["unknown-family", "training-only-family", "unknown-version", "missing-region"],
+)
+def test_image_helper_names_what_the_sdk_tables_have(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, str, str], message: str
+) -> None:
+    _fake_sdk(monkeypatch, [])
+    monkeypatch.setattr(
+        "inferwise.constructs.sagemaker_images._sdk_version", lambda: "the installed SageMaker SDK"
+    )
+    with pytest.raises(ValueError) as raised:
+        sagemaker_image(*args)
+    assert str(raised.value) == message
 
 
 def test_image_helper_needs_a_concrete_region() -> None:

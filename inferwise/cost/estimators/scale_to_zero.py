@@ -5,8 +5,10 @@ Pure: (instance type, inference components, usage, price catalogue, Region) -> C
 What is billed: instance-hours while at least one copy runs. Each time traffic starts after an idle
 spell the endpoint pays a cold start (an instance boots and loads the model before it serves), and each
 time traffic stops it keeps billing through the scale-in tail (Application Auto Scaling waits for the
-scale-in alarm, then managed instance scaling releases the emptied instance). Three CloudWatch alarms
-per inference component run all month. The baseline is the same instances billed 730 h/month.
+scale-in alarm, then managed instance scaling releases the emptied instance). An instance type without
+local NVMe storage (inf2) also gets an ML storage volume, billed per GB-month for the same fraction of the
+month. Three CloudWatch alarms per inference component run all month. The baseline is the same instances,
+and their storage, billed 730 h/month.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ BASELINE_PATTERN = "always-on endpoint"
 
 SAGEMAKER_SERVICE = "AmazonSageMaker"
 HOSTING_DIMENSION = "Hosting"
+STORAGE_SKU = "gp2"
+STORAGE_DIMENSION = "HostingStorage"
+"""The ML storage volume of endpoint instances (Price List usage type `<region>-Host:VolumeUsage.gp2`)."""
 CLOUDWATCH_SERVICE = "AmazonCloudWatch"
 ALARM_SKU = "standard"
 ALARM_DIMENSION = "StandardAlarm"
@@ -110,10 +115,38 @@ def billed_hours_per_instance(usage: EndpointUsage) -> Decimal:
     return min(HOURS_PER_MONTH, daily * days)
 
 
+def ml_storage_gb(instance_type: str) -> int:
+    """GB of ML storage volume SageMaker attaches per instance of this type (0 with local NVMe or unknown)."""
+    spec = INSTANCE_SPECS.get(instance_type)
+    return spec.ml_storage_gb if spec is not None else 0
+
+
+def _storage_line(
+    instance_type: str, instances: int, hours_each: Decimal, catalog: PriceCatalog, region: str, *, when: str
+) -> CostLine:
+    """The ML storage volume of each instance, billed per GB-month for the hours the instance runs."""
+    gigabytes = ml_storage_gb(instance_type)
+    fraction = hours_each / HOURS_PER_MONTH
+    return catalog.line(
+        f"ML storage volume ({gigabytes} GB gp2 per {instance_type} instance, {when})",
+        SAGEMAKER_SERVICE,
+        STORAGE_SKU,
+        region,
+        STORAGE_DIMENSION,
+        Decimal(gigabytes) * instances * fraction,
+        assumptions=(
+            f"{gigabytes} GB x {instances} instance(s) x {hours_each.quantize(Decimal('0.01'))} h / 730 h: "
+            f"{instance_type} has no local NVMe storage, so SageMaker attaches an EBS gp2 ML storage volume to "
+            f"each instance ({gigabytes} GB, its default: the construct sets no VolumeSizeInGB), billed per "
+            "GB-month while the instance runs",
+        ),
+    )
+
+
 def _endpoint_lines(
     instance_type: str, inference_components: int, usage: EndpointUsage, catalog: PriceCatalog, region: str
 ) -> tuple[CostLine, ...]:
-    """The instance-hours billed while a copy runs, and the alarms that run all month."""
+    """The instance-hours billed while a copy runs, their ML storage if any, and the alarms that run all month."""
     instances = usage.instances_while_active
     hours_each = billed_hours_per_instance(usage)
     compute = catalog.line(
@@ -142,30 +175,36 @@ def _endpoint_lines(
             "the account's 10 free alarms are not counted",
         ),
     )
+    if ml_storage_gb(instance_type):
+        return (
+            compute,
+            _storage_line(instance_type, instances, hours_each, catalog, region, when="billed while it runs"),
+            alarms,
+        )
     return (compute, alarms)
 
 
 def _always_on_baseline(
     instance_type: str, usage: EndpointUsage, catalog: PriceCatalog, region: str
 ) -> CostEstimate:
-    """The same instances billed 730 h a month, whatever the traffic."""
+    """The same instances (and their ML storage, if any) billed 730 h a month, whatever the traffic."""
     instances = usage.instances_while_active
-    return CostEstimate(
-        construct_path="",
-        pattern=BASELINE_PATTERN,
-        region=region,
-        lines=(
-            catalog.line(
-                f"{instance_type} instances (always on)",
-                SAGEMAKER_SERVICE,
-                instance_type,
-                region,
-                HOSTING_DIMENSION,
-                HOURS_PER_MONTH * instances,
-                assumptions=(f"{instances} instance(s) x 730 h/month, whatever the traffic",),
-            ),
-        ),
-    )
+    lines = [
+        catalog.line(
+            f"{instance_type} instances (always on)",
+            SAGEMAKER_SERVICE,
+            instance_type,
+            region,
+            HOSTING_DIMENSION,
+            HOURS_PER_MONTH * instances,
+            assumptions=(f"{instances} instance(s) x 730 h/month, whatever the traffic",),
+        )
+    ]
+    if ml_storage_gb(instance_type):
+        lines.append(
+            _storage_line(instance_type, instances, HOURS_PER_MONTH, catalog, region, when="always on")
+        )
+    return CostEstimate(construct_path="", pattern=BASELINE_PATTERN, region=region, lines=tuple(lines))
 
 
 def _endpoint_notes(
@@ -178,7 +217,7 @@ def _endpoint_notes(
     always_on_total: Decimal,
     max_instances: int,
 ) -> list[str]:
-    """When always on is no dearer, what each deployment and cold start costs, the ceiling, and storage."""
+    """When always on is no dearer, what each deployment and cold start costs, and the ceiling."""
     notes: list[str] = []
     if total >= always_on_total:
         notes.append(
@@ -205,17 +244,16 @@ def _endpoint_notes(
         HOSTING_DIMENSION,
         HOURS_PER_MONTH * ceiling_instances,
     )
+    storage_text = ""
+    if gigabytes := ml_storage_gb(instance_type):
+        worst += catalog.cost(
+            SAGEMAKER_SERVICE, STORAGE_SKU, region, STORAGE_DIMENSION, Decimal(gigabytes * ceiling_instances)
+        )
+        storage_text = f" (with {gigabytes} GB of ML storage each)"
     notes.append(
-        f"Ceiling if traffic never stops: {ceiling_instances} instance(s) x 730 h = {usd(worst)}/month "
+        f"Ceiling if traffic never stops: {ceiling_instances} instance(s){storage_text} x 730 h = {usd(worst)}/month "
         "plus alarms."
     )
-    spec = INSTANCE_SPECS.get(instance_type)
-    if spec is not None and not spec.local_nvme:
-        notes.append(
-            f"{instance_type} has no local NVMe storage, so SageMaker attaches an ML storage volume billed per "
-            "GB-month while an instance runs; the bundled catalogue has no SageMaker storage price, so this "
-            "estimate leaves it out."
-        )
     return notes
 
 

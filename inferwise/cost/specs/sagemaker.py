@@ -17,11 +17,24 @@ Sources of the figures (the ml.* hosting types are the EC2 shapes of the same na
   never refused at synth; SageMaker itself rejects an over-ask at deploy time.
 - local NVMe instance storage (no ML storage volume attached): g5, g6, g6e, p4d, p5 have it; inf2 is
   EBS-only (same AWS instance pages).
+- the ML storage volume an instance without local storage gets: `DEFAULT_ML_STORAGE_GB`, sourced there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+DEFAULT_ML_STORAGE_GB = 30
+"""GB of the ML storage volume (EBS gp2) SageMaker attaches to each endpoint instance that has no local
+storage when the endpoint config does not set `VolumeSizeInGB` (inferwise's constructs do not). Source:
+AWS, "SageMaker AI endpoint parameters for large model inference"
+(https://docs.aws.amazon.com/sagemaker/latest/dg/large-model-inference-hosting.html): "If the size of the
+model is larger than 30 GB and you are using an instance without a local disk, you should increase
+[VolumeSizeInGB]"; awslabs/graphstorm issue #309 (2023): "SageMaker ... inference instances have 30GB disk
+volume by default". The volume is gp2 (`ProductionVariant.VolumeSizeInGB`: "Currently only Amazon EBS gp2
+storage volumes are supported"); an instance with NVMe instance storage gets none ("When using an ML instance
+with NVMe SSD volumes, SageMaker doesn't provision Amazon EBS General Purpose SSD (gp2) storage",
+`ResourceConfig.VolumeSizeInGB`)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,11 @@ class InstanceSpec:
     def memory_mb(self) -> int:
         """Host memory in MiB, the unit of `MinMemoryRequiredInMb`."""
         return self.memory_gib * 1024
+
+    @property
+    def ml_storage_gb(self) -> int:
+        """GB of ML storage volume SageMaker attaches per instance: none with local NVMe, else the default."""
+        return 0 if self.local_nvme else DEFAULT_ML_STORAGE_GB
 
 
 def _spec(
