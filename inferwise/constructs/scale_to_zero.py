@@ -1,6 +1,6 @@
 """`ScaleToZeroEndpoint`: a SageMaker real-time endpoint whose inference components scale to zero when idle.
 
-Scale to zero needs four pieces, all built here (AWS-FACTS.md §2.3, gotcha 9):
+Scale to zero needs four pieces, all built here (docs/aws-facts.md#scale-to-zero-wiring):
 1. the endpoint config's variant with managed instance scaling and `MinInstanceCount: 0`;
 2. per inference component, an Application Auto Scaling target on
    `sagemaker:inference-component:DesiredCopyCount` with `MinCapacity: 0`;

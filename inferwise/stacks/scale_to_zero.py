@@ -48,7 +48,7 @@ class ScaleToZeroEndpointStack(cdk.Stack):
                     accelerators=1,
                     # A reservation, not a limit: SageMaker places copies against a pool smaller than the
                     # instance's 16 GiB; 1024 MiB was accepted on ml.g5.xlarge where 4096 was refused
-                    # (community measurement, AWS-FACTS.md §2.2). The weights live in GPU memory.
+                    # (community measurement, docs/aws-facts.md#sagemaker-inference-component). The weights live in GPU memory.
                     memory_mb=1024,
                     max_copies=2,
                 )

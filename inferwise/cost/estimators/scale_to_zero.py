@@ -42,7 +42,7 @@ Auto Scaling creates for each target-tracking policy (they are billed like any s
 
 COLD_START_SOURCE = (
     "default 10 min: about 9.5 min from the first request at zero to the first HTTP 200, measured with "
-    "Qwen3-0.6B on ml.g5.xlarge in us-east-1, July 2026 (community; AWS-FACTS.md 2.3); AWS's launch blog "
+    "Qwen3-0.6B on ml.g5.xlarge in us-east-1, July 2026 (community; docs/aws-facts.md#scale-to-zero-cold-start); AWS's launch blog "
     "counts about 5 min for a small model"
 )
 DEFAULT_SCALE_IN_TAIL_MINUTES = 27.0
