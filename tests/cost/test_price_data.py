@@ -37,16 +37,6 @@ USAGE_PREFIX = {
     "ap-northeast-2": "APN2-", "ap-southeast-1": "APS1-", "ap-southeast-2": "APS2-", "ap-south-1": "APS3-",
     "ca-central-1": "CAN1-", "sa-east-1": "SAE1-",
 }  # fmt: skip
-BEDROCK_REGIONS = {
-    "us-east-1",
-    "us-west-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "ap-south-1",
-    "ca-central-1",
-    "sa-east-1",
-}
 
 
 def raw_json(name: str) -> Any:
@@ -143,7 +133,7 @@ def test_covers_the_fifteen_regions(catalog: PriceCatalog) -> None:
     assert set(catalog.regions()) == set(REGIONS)
     for region in REGIONS:
         assert catalog.records("AmazonEC2", region), region
-        assert bool(catalog.bedrock_models(region)) == (region in BEDROCK_REGIONS), region
+        assert catalog.bedrock_models(region), region  # every Region has at least one Bedrock model priced
 
 
 # ------------------------------------------------------------------------------------------------- EC2
@@ -162,8 +152,8 @@ def test_ec2_us_east_1_equals_the_karpenter_file(catalog: PriceCatalog, karpente
 
 def test_ec2_records_are_linux_on_demand_hours_with_price_list_keys(catalog: PriceCatalog) -> None:
     for record in catalog.records("AmazonEC2"):
-        if record.dimension == "Storage":
-            continue  # EBS volumes, checked below
+        if record.sku == "gp3":
+            continue  # EBS volumes, checked below and in test_regional_prices.py
         assert (record.dimension, record.unit, record.operation) == ("OnDemand", "Hrs", "RunInstances")
         assert record.usage_type == f"{USAGE_PREFIX[record.region]}BoxUsage:{record.sku}"
         assert not record.is_tiered
@@ -242,8 +232,9 @@ def test_ebs_dynamodb_and_eventbridge_come_from_third_party_pages_at_medium_conf
     assert writes.unit_price * MILLION == Decimal("0.625")  # after the November 2024 cut
     assert reads.unit_price * MILLION == Decimal("0.125")
     assert catalog.price("AmazonEventBridge", "aws-service-events", "us-east-1", "Events").unit_price == 0
-    with pytest.raises(UnknownPriceError):
-        catalog.price("AmazonEC2", "gp3", "eu-west-1", "Storage")
+    # outside us-east-1 gp3 is read from the AWS EBS feed (checked Region by Region in test_regional_prices.py)
+    eu_west_1 = catalog.price("AmazonEC2", "gp3", "eu-west-1", "Storage")
+    assert (eu_west_1.unit_price, eu_west_1.source) == (Decimal("0.088"), "yeo-ec2-shop-ebs-2024-07-18")
 
 
 # --------------------------------------------------------------------------------------------- Bedrock
@@ -409,8 +400,10 @@ def test_bedrock_regional_differences(catalog: PriceCatalog) -> None:
     assert price("meta.llama3-8b-instruct-v1:0", "eu-west-1", "output") == Decimal("0.65")
     assert price("meta.llama3-70b-instruct-v1:0", "eu-west-1", "input") == Decimal("2.86")
     assert price("meta.llama3-70b-instruct-v1:0", "eu-west-1", "output") == Decimal("3.78")
-    assert price("amazon.nova-pro-v1:0", "eu-west-1", "input") == Decimal("1.05")
-    assert price("amazon.nova-micro-v1:0", "eu-west-1", "output") == Decimal("0.184")
+    # Nova is priced per Region (inferplane's Price List build); litellm's eu. value is the eu-central-1 price
+    assert price("amazon.nova-pro-v1:0", "eu-west-1", "input") == Decimal("0.92")
+    assert price("amazon.nova-pro-v1:0", "eu-central-1", "input") == Decimal("1.05")
+    assert price("amazon.nova-micro-v1:0", "eu-west-1", "output") == Decimal("0.16")
     assert price("anthropic.claude-sonnet-4-5-20250929-v1:0", "eu-west-1", "input") == Decimal("3.3")
     assert price("meta.llama3-70b-instruct-v1:0", "sa-east-1", "output") == Decimal("5.88")
     assert price("amazon.nova-pro-v1:0", "ap-south-1", "input") == Decimal("0.94")
@@ -428,7 +421,12 @@ def test_bedrock_regional_differences(catalog: PriceCatalog) -> None:
         assert record.unit_price == catalog.price("AmazonBedrock", model, "us-east-1", "input").unit_price
     # no price in a Region no source lists
     for region in ("us-east-2", "eu-central-1", "ap-northeast-1"):
-        assert catalog.bedrock_models(region) == [], region
+        for model in (
+            "meta.llama3-8b-instruct-v1:0",
+            "amazon.titan-embed-text-v2:0",
+            "cohere.embed-english-v3",
+        ):
+            assert model not in catalog.bedrock_models(region), (model, region)
 
 
 def test_deprecation_dates_are_carried_into_notes(catalog: PriceCatalog) -> None:
@@ -466,6 +464,9 @@ def test_no_bedrock_model_without_a_batch_source_has_a_batch_record(
             match = AWSS_NOTE.search(record.notes)
             assert match and match.group(2).endswith("batch"), record.key
             assert (match.group(1), match.group(2)) in aws_samples
+        elif record.source == "inferplane-model-comparision-2026-10-08":
+            # the Price List build, checked row by row in test_regional_prices.py
+            assert "/ 'batch' / " in record.notes, record.key
         else:  # "Sonnet 4 batch 1.5 / 7.5": aws-samples cost-estimator references (sources/README.md)
             assert record.source == "aws-samples-cost-estimator-references-2026-03-03", record.key
             assert record.sku == "anthropic.claude-sonnet-4-20250514-v1:0", record.key
@@ -476,7 +477,6 @@ def test_no_bedrock_model_without_a_batch_source_has_a_batch_record(
         assert record.unit_price * 2 == on_demand.unit_price, record.key
     # no source has a batch price for these (docs/prices.md, Bedrock details)
     for model in (
-        "anthropic.claude-3-5-haiku-20241022-v1:0",
         "anthropic.claude-3-7-sonnet-20250219-v1:0",
         "anthropic.claude-opus-4-1-20250805-v1:0",
         "anthropic.claude-opus-4-5-20251101-v1:0",  # in-Region rate: only the global batch rate is sourced
@@ -492,6 +492,10 @@ def test_no_bedrock_model_without_a_batch_source_has_a_batch_record(
         assert not catalog.has_batch_price(model, "us-east-1"), model
     assert catalog.has_batch_price("global.anthropic.claude-opus-4-5-20251101-v1:0", "us-east-1")
     assert catalog.has_batch_price("amazon.nova-pro-v1:0", "us-east-1")
+    # Claude 3.5 Haiku batch: only the Price List build has it (us-east-1 and us-west-2, 50 % of 0.8 / 4)
+    assert catalog.has_batch_price("anthropic.claude-3-5-haiku-20241022-v1:0", "us-east-1")
+    # Titan Text Embeddings V2: no source has a batch price, in any Region
+    assert not [r for r in batch if r.sku.startswith("amazon.titan-embed")]
 
 
 # ------------------------------------------------------------------------------------------- SageMaker

@@ -8,6 +8,7 @@ types of the us-east-1 records.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from decimal import Decimal
@@ -101,7 +102,23 @@ EVERY_REGION: tuple[tuple[str, str, str], ...] = (
     ("AWSCostExplorer", "anomaly-detection", "Monitor"),
     ("AWSCostExplorer", "anomaly-detection", "Subscription"),
     ("AWSCostExplorer", "api", "Requests"),
+    ("AmazonEC2", "gp3", "Storage"),
+    ("AmazonEC2", "gp3", "ProvisionedIOPS"),
+    ("AmazonEC2", "gp3", "ProvisionedThroughput"),
 )
+EBS_FILE = "yeo-ec2.shop_ebs.json"
+EBS_SOURCE = "yeo-ec2-shop-ebs-2024-07-18"
+# gp3 dimension -> (feed key, unit, feed units per catalogue unit): the feed prices throughput per GiBps-month.
+GP3: dict[str, tuple[str, str, int]] = {
+    "Storage": ("Storage General Purpose gp3 GB Mo", "GB-Mo", 1),
+    "ProvisionedIOPS": ("Provisioned EBS IOPS gp3 Volumes per IOPS Mo", "IOPS-Mo", 1),
+    "ProvisionedThroughput": ("Provisioned Throughput gp3 per GiBps mo", "MiBps-Mo", 1024),
+}
+# Spot rules of thumb per family class (docs/prices.md, Spot): used where the snapshot has no observation.
+SPOT_RULES = {
+    "g5": ("0.45", "0.60"), "g6": ("0.45", "0.60"), "g6e": ("0.45", "0.60"),
+    "c7g": ("0.35", "0.60"), "m7g": ("0.35", "0.60"), "c8g": ("0.35", "0.60"), "r7g": ("0.35", "0.60"),
+}  # fmt: skip
 
 
 @cache
@@ -287,6 +304,83 @@ def test_c8g_metal_is_only_priced_where_karpenter_gives_it() -> None:
                     catalog().price("AmazonEC2", instance_type, region, "OnDemand")
 
 
+# ------------------------------------------------------------------------------------------------- EBS gp3
+@cache
+def ebs_feed() -> dict[tuple[str, str], Decimal]:
+    region_of = {location: region for region, location in LOCATION.items()}
+    data = extract_json(EBS_FILE)
+    return {
+        (region_of[location], key): Decimal(entry["price"])
+        for location, entries in data["regions"].items()
+        for key, entry in entries.items()
+    }
+
+
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize("dimension", list(GP3))
+def test_gp3_equals_the_ebs_feed(region: str, dimension: str) -> None:
+    key, unit, per = GP3[dimension]
+    record = catalog().price("AmazonEC2", "gp3", region, dimension)
+    assert record.unit == unit
+    assert record.unit_price * per == ebs_feed()[(region, key)], record.key
+    assert f"location '{LOCATION[region]}', key '{key}' (sources/regional/{EBS_FILE})" in record.notes
+    assert not record.is_tiered and record.free_quantity is None
+    if (region, dimension) == ("us-east-1", "Storage"):  # keeps its third-party source; the feed agrees
+        assert (record.source, record.confidence) == ("third-party-ebs-constants-2024", "medium")
+        return
+    manifest = extract_json(EBS_FILE)["manifest"]["hawkFilePublicationDate"]
+    assert (record.source, record.as_of.isoformat(), record.confidence) == (
+        EBS_SOURCE,
+        manifest[:10],
+        "medium",
+    )
+    assert record.usage_type == (
+        USAGE_PREFIX[region] + "EBS:VolumeUsage.gp3" if dimension == "Storage" else ""
+    )
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_gp3_throughput_is_stored_per_mibps_below_the_feeds_per_gibps_price(region: str) -> None:
+    record = catalog().price("AmazonEC2", "gp3", region, "ProvisionedThroughput")
+    per_gibps = ebs_feed()[(region, GP3["ProvisionedThroughput"][0])]
+    assert record.unit_price < per_gibps
+    assert record.unit_price == per_gibps / 1024  # a unit conversion, exact in every Region
+    assert (
+        f"{format(per_gibps.normalize(), 'f')} / 1024" in record.notes and "unit conversion" in record.notes
+    )
+    iops = catalog().price("AmazonEC2", "gp3", region, "ProvisionedIOPS")
+    assert "above the 3,000" in iops.notes and "above the 125 MiB/s" in record.notes
+
+
+# ---------------------------------------------------------------------------------------------------- Spot
+@cache
+def spot_observed() -> set[tuple[str, str]]:
+    lines = (SOURCES / "skypilot_catalog_v8_aws_slice.csv").read_text(encoding="utf-8").splitlines()
+    rows = csv.DictReader(line for line in lines if not line.startswith("#"))
+    return {(row["InstanceType"].split(".")[0], row["Region"]) for row in rows}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_spot_assumptions_wherever_a_family_rule_covers_a_priced_family(region: str) -> None:
+    sold = {r.sku.split(".")[0] for r in catalog().records("AmazonEC2", region) if r.dimension == "OnDemand"}
+    for family in (*SPOT_RULES, "inf2"):
+        if family not in sold or (family == "inf2" and (family, region) not in spot_observed()):
+            with pytest.raises(UnknownPriceError):  # inf2 has no rule of thumb: only observed Regions
+                catalog().spot_discount(f"{family}.xlarge", region)
+            continue
+        discount = catalog().spot_discount(f"{family}.xlarge", region)
+        if (family, region) in spot_observed():
+            assert region in ("us-east-1", "us-west-2", "eu-west-1"), (family, region)
+            continue
+        low, high = (Decimal(v) for v in SPOT_RULES[family])
+        assert (discount.low, discount.average, discount.high) == (low, (low + high) / 2, high), (
+            family,
+            region,
+        )
+        assert f"no Spot observation for {family} in {region}; midpoint of the" in discount.notes
+        assert discount.source == "skypilot-catalog-v8"
+
+
 # ------------------------------------------------------------------------------------------------- Bedrock
 ADI_NOTE = re.compile(
     r"'Cost per 1000 (input|output) tokens' for '([^']+)' / '([^']+)' \(sources/regional/"
@@ -294,14 +388,121 @@ ADI_NOTE = re.compile(
     + r" line (\d+)\): \$([\d.]+) per 1K tokens"
 )
 ADI_AGREES = re.compile(re.escape(ADI_FILE) + r" line (\d+)")
+LITELLM_NOTE = re.compile(r"litellm 1\.109\.1 key (\S+) \((\w+) x 1e6\)")
+IP_FILE = "inferplane-model-comparision_bedrock.json"
+IP_SOURCE = "inferplane-model-comparision-2026-10-08"
+IP_NOTE = re.compile(
+    r"inferplane/model-comparision '([^']+)' / '([^']+)' / '([^']+)' / '([^']+)' / '([^']+)' "
+    r"\(sources/regional/" + re.escape(IP_FILE) + r"\)"
+)
+NOVA = ("amazon.nova-micro-v1:0", "amazon.nova-lite-v1:0", "amazon.nova-pro-v1:0")
+HAIKU_35 = "anthropic.claude-3-5-haiku-20241022-v1:0"
+HAIKU_45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
+SONNET_4 = "anthropic.claude-sonnet-4-20250514-v1:0"
+SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+SONNET_46 = "anthropic.claude-sonnet-4-6"
+OPUS_46 = "anthropic.claude-opus-4-6-v1"
+IP_MODELS = {
+    "nova-micro": NOVA[0], "nova-lite": NOVA[1], "nova-pro": NOVA[2], "claude-3.5-haiku": HAIKU_35,
+    "claude-haiku-4.5": HAIKU_45, "claude-sonnet-4": SONNET_4, "claude-sonnet-4.5": SONNET_45,
+}  # fmt: skip
+# (inferplane tier, kind) -> catalogue dimension; the 'global' scope adds the "global:" prefix.
+IP_DIMENSIONS = {
+    ("standard", "input"): "input", ("standard", "output"): "output", ("standard", "cacheRead"): "cache-read",
+    ("standard", "cacheWrite"): "cache-write-5m", ("standard", "cacheWrite1h"): "cache-write-1h",
+    ("batch", "input"): "batch-input", ("batch", "output"): "batch-output",
+    ("flex", "input"): "flex-input", ("flex", "output"): "flex-output", ("flex", "cacheRead"): "flex-cache-read",
+    ("priority", "input"): "priority-input", ("priority", "output"): "priority-output",
+    ("priority", "cacheRead"): "priority-cache-read",
+}  # fmt: skip
+TIER_FACTOR = {"batch": Decimal("0.5"), "flex": Decimal("0.5"), "priority": Decimal("1.75")}
+CARD = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-{}.html"
+_EU = ("eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1")
+_US_CA = ("us-east-1", "us-east-2", "us-west-2", "ca-central-1")
+# The source Regions (of the 15) of each cross-Region profile, as the AWS Bedrock model cards list them ("Geo
+# inference details", "Global inference details"). AWS bills a cross-Region call at the source Region's price.
+GEO_SOURCE_REGIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    SONNET_45: {
+        "us": _US_CA,
+        "eu": _EU,
+        "jp": ("ap-northeast-1",),
+        "au": ("ap-southeast-2",),
+        "global": REGIONS,
+    },
+    HAIKU_45: {
+        "us": _US_CA,
+        "eu": _EU,
+        "jp": ("ap-northeast-1",),
+        "au": ("ap-southeast-2",),
+        "global": REGIONS,
+    },
+    SONNET_4: {
+        "us": ("us-east-1", "us-east-2", "us-west-2"),
+        "eu": ("eu-west-1", "eu-west-3", "eu-central-1", "eu-north-1"),
+        "apac": ("ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "ap-south-1"),
+    },
+    SONNET_46: {
+        "us": _US_CA,
+        "eu": _EU,
+        "jp": ("ap-northeast-1",),
+        "au": ("ap-southeast-2",),
+        "global": REGIONS,
+    },
+    OPUS_46: {"us": _US_CA, "eu": _EU, "au": ("ap-southeast-2",), "global": REGIONS},
+}
+CARD_SLUG = {SONNET_45: "sonnet-4-5", HAIKU_45: "haiku-4-5", SONNET_4: "sonnet-4", SONNET_46: "sonnet-4-6",
+             OPUS_46: "opus-4-6"}  # fmt: skip
+# The one geo entry applied where the model card read lists no geo profile: the Price List sells an in-Region /
+# geo SKU there at the same price (inferplane); medium confidence.
+GEO_EXCEPTIONS = {(HAIKU_45, "ap-south-1"): "apac"}
+# The first pass mapped litellm's us. and eu. entries to us-west-2 and eu-west-1 for every model litellm lists there.
+FIRST_PASS = {"us-west-2": "us", "eu-west-1": "eu"}
+
+
+@cache
+def inferplane() -> dict[str, Any]:
+    data: dict[str, Any] = extract_json(IP_FILE)
+    return data
+
+
+def inferplane_rows() -> list[tuple[str, str, str, str, str, Decimal]]:
+    """(model, region, scope, tier, kind, USD per 1M tokens) for every row of the extract."""
+    return [
+        (
+            model,
+            region,
+            scope,
+            tier,
+            kind,
+            Decimal(repr(value)) if isinstance(value, float) else Decimal(value),
+        )
+        for model, regions in inferplane().items()
+        if not model.startswith("_")
+        for region, scopes in regions.items()
+        for scope, tiers in scopes.items()
+        for tier, kinds in tiers.items()
+        for kind, value in kinds.items()
+    ]
+
+
+def inferplane_skip(model: str, scope: str, tier: str, kind: str, value: Decimal) -> str:
+    """Why a row of the extract is not a catalogue price ("" if it is one); sources/README.md lists these rules."""
+    if value == 0:
+        return "zero (Nova has no cache-write charge; nothing is priced at zero)"
+    if model == "claude-3.5-haiku" and tier == "standard":
+        return "merged row: the standard and latency-optimized SKUs mixed"
+    if model == "claude-sonnet-4" and scope == "global":
+        return "one-price model: the global rate equals the in-Region one, which the plain dimension carries"
+    return ""
 
 
 def _bedrock_regional() -> list[tuple[str, str, str]]:
     return [
         (r.region, r.sku, r.dimension)
         for r in catalog().records("AmazonBedrock")
-        if r.source == ADI_SOURCE
+        if r.source in (ADI_SOURCE, IP_SOURCE)
         or ADI_FILE in r.notes
+        or IP_FILE in r.notes
         or r.region not in ("us-east-1", "us-west-2", "eu-west-1")
     ]
 
@@ -321,30 +522,167 @@ def test_bedrock_regional_rows_equal_their_extracts(key: tuple[str, str, str]) -
         assert record.confidence == "low", record.key
         assert dimension in ("input", "output")
         return
-    assert record.source == "litellm-1.109.1", record.key
-    match = re.search(r"litellm 1\.109\.1 key (\S+) \((\w+) x 1e6\)", record.notes)
-    assert match, record.key
-    mirror = extract_json("litellm-via-rocry-llm-api-price_bedrock.json")
-    if region not in ("us-east-1", "us-west-2", "eu-west-1"):  # the July 2026 mirror of litellm agrees
-        assert match.group(1) in mirror or sku.startswith("mistral."), record.key  # the mirror has no Mistral
-        if match.group(1) in mirror:
-            assert Decimal(repr(mirror[match.group(1)][match.group(2)])) * 1_000_000 == record.unit_price
+    # every inferplane row a record cites (as its source or as agreeing) is this Region, model and dimension
+    rows = IP_NOTE.findall(record.notes)
+    for model, ip_region, scope, tier, kind in rows:
+        value = inferplane()[model][ip_region][scope][tier][kind]
+        expected = ("global:" if scope == "global" else "") + IP_DIMENSIONS[(tier, kind)]
+        assert (IP_MODELS[model], ip_region, expected) == (sku, region, dimension), record.key
+        assert Decimal(repr(value)) == record.unit_price, record.key
+        assert not inferplane_skip(model, scope, tier, kind, record.unit_price), record.key
     agrees = ADI_AGREES.search(record.notes)
     if agrees:
         (adi_region, _, adi_dimension), value = by_line[int(agrees.group(1))]
         assert (adi_region, adi_dimension) == (region, dimension)
-        if value * 1000 == record.unit_price:
-            assert record.confidence == "high", record.key
-        else:  # the one disagreement: Llama 3.1 70B in us-west-2, 0.99 in the table vs 0.72 in litellm
-            assert (sku, region, value * 1000) == (
-                "meta.llama3-1-70b-instruct-v1:0",
-                "us-west-2",
-                Decimal("0.99"),
-            )
-            assert record.unit_price == Decimal("0.72")
+        # the one disagreement: Llama 3.1 70B in us-west-2, 0.99 in the table vs 0.72 in litellm
+        if value * 1000 != record.unit_price:
+            assert (sku, region, value * 1000, record.unit_price) == (
+                "meta.llama3-1-70b-instruct-v1:0", "us-west-2", Decimal("0.99"), Decimal("0.72")
+            )  # fmt: skip
             assert "keeps litellm 1.109.1" in record.notes
-    elif region not in ("us-west-2", "eu-west-1"):
-        assert record.confidence == "medium", record.key  # litellm only (Mistral in eu-west-3)
+            return
+    litellm = LITELLM_NOTE.search(record.notes)
+    if region == "us-east-1" and record.source != IP_SOURCE:
+        return  # us-east-1 keeps its sources (test_price_data.py); the Price List build is named as agreeing
+    if record.source == IP_SOURCE:
+        assert rows, record.key
+        assert (record.as_of.isoformat(), record.unit) == ("2026-10-08", "1M tokens")
+        second = agrees or (litellm and litellm.group(1).split(".", 1)[0] in ("us", "eu", "apac", "jp", "au"))
+        assert record.confidence == ("high" if second else "medium"), record.key
+        return
+    assert record.source == "litellm-1.109.1", record.key
+    assert litellm, record.key
+    mirror = extract_json("litellm-via-rocry-llm-api-price_bedrock.json")
+    # the July 2026 mirror agrees wherever it has the key
+    if litellm.group(1) in mirror and litellm.group(2) in mirror[litellm.group(1)]:
+        assert Decimal(repr(mirror[litellm.group(1)][litellm.group(2)])) * 1_000_000 == record.unit_price
+    if region in ("us-west-2", "eu-west-1") and not rows:
+        return  # the first pass's records: litellm's us./eu. entries, medium unless a second source agrees
+    if (sku, region) in GEO_EXCEPTIONS:
+        assert record.confidence == "medium", record.key
+    elif rows or agrees:  # litellm and the Price List build (or the table) agree
+        assert record.confidence == "high", record.key
+    else:  # litellm only (Mistral in eu-west-3, Sonnet 4.6 / Opus 4.6)
+        assert record.confidence == "medium", record.key
+
+
+@pytest.mark.parametrize("row", inferplane_rows(), ids=lambda row: "-".join(str(part) for part in row[:5]))
+def test_every_usable_inferplane_row_is_a_catalogue_price(
+    row: tuple[str, str, str, str, str, Decimal],
+) -> None:
+    """Completeness: each row of the extract is in the catalogue at its value, or is left out by a stated rule."""
+    model, region, scope, tier, kind, value = row
+    sku = IP_MODELS[model]
+    dimension = ("global:" if scope == "global" else "") + IP_DIMENSIONS.get((tier, kind), f"{tier}-{kind}")
+    phrase = f"inferplane/model-comparision '{model}' / '{region}' / '{scope}' / '{tier}' / '{kind}'"
+    skip = inferplane_skip(model, scope, tier, kind, value)
+    try:
+        record = catalog().price("AmazonBedrock", sku, region, dimension)
+    except UnknownPriceError:
+        assert skip, (row, "missing from the catalogue")
+        return
+    if skip:
+        assert phrase not in record.notes or "is not used" in record.notes, row
+        return
+    assert record.unit_price == value and phrase in record.notes, record.key
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_bedrock_batch_flex_and_priority_follow_the_standard_rate_of_the_region(region: str) -> None:
+    """Batch and Flex are 50 % and Priority 175 % of the same Region's on-demand rate in the same scope; a row that
+    breaks this (the merged rows FINDINGS warns of) is not taken."""
+    checked = 0
+    for record in catalog().records("AmazonBedrock", region):
+        scope = "global:" if record.dimension.startswith("global:") else ""
+        tier, _, base = record.dimension.removeprefix(scope).partition("-")
+        if tier not in TIER_FACTOR:
+            continue
+        try:
+            standard = catalog().bedrock(("global." if scope else "") + record.sku, region, base)
+        except UnknownPriceError:
+            # Nova Pro in eu-west-2: Flex / Priority cache reads, but no standard cache-read SKU
+            assert (record.sku, region, base) == (NOVA[2], "eu-west-2", "cache-read"), record.key
+            continue
+        assert record.unit_price == standard.unit_price * TIER_FACTOR[tier], record.key
+        checked += 1
+    assert checked
+    for row in inferplane_rows():  # and in the extract, for every row the catalogue takes
+        model, ip_region, scope, tier, kind, value = row
+        standard = inferplane()[model][ip_region][scope].get("standard", {}).get(kind)
+        if (
+            ip_region == region
+            and tier in TIER_FACTOR
+            and standard is not None
+            and model != "claude-3.5-haiku"
+        ):
+            assert Decimal(repr(standard)) * TIER_FACTOR[tier] == value, row
+
+
+def test_nova_is_priced_per_region_not_from_litellm_geo_entries() -> None:
+    """AWS bills a geo-profile call at the source Region's price. litellm's one eu./apac. value per Nova model is one
+    Region's price (eu-central-1, ap-southeast-2), so it prices no other Region; eu-west-1 was corrected."""
+    mirror = extract_json("litellm-via-rocry-llm-api-price_bedrock.json")
+    for sku in NOVA:
+        for profile, home in (("eu", "eu-central-1"), ("apac", "ap-southeast-2")):
+            entry_value = Decimal(repr(mirror[f"{profile}.{sku}"]["input_cost_per_token"])) * 1_000_000
+            assert catalog().price("AmazonBedrock", sku, home, "input").unit_price == entry_value
+        for record in catalog().records("AmazonBedrock"):
+            if record.sku == sku and record.region not in ("us-east-1", "us-west-2"):
+                assert record.source in (IP_SOURCE, "aditya-poddar-bedrock-pricing-2026-02-06"), record.key
+                assert "Nova is priced per Region" in record.notes, record.key
+    eu_west_1 = catalog().price("AmazonBedrock", NOVA[2], "eu-west-1", "input")
+    assert (
+        eu_west_1.unit_price
+        == Decimal("0.92")
+        != catalog().price("AmazonBedrock", NOVA[2], "eu-central-1", "input").unit_price
+    )
+    assert "eu.amazon.nova-pro-v1:0 entry (input_cost_per_token x 1e6 = 1.05)" in eu_west_1.notes
+
+
+def test_geo_profile_entries_price_only_documented_source_regions() -> None:
+    for record in catalog().records("AmazonBedrock"):
+        match = LITELLM_NOTE.search(record.notes)
+        if not match or record.region == "us-east-1" or "." not in match.group(1).split("/")[-1][:8]:
+            continue
+        profile = match.group(1).split(".", 1)[0]
+        if profile not in ("us", "eu", "apac", "jp", "au", "global") or record.sku in NOVA:
+            continue
+        documented = GEO_SOURCE_REGIONS.get(record.sku, {}).get(profile, ())
+        if record.region in documented:
+            assert CARD.format(CARD_SLUG[record.sku]) in record.notes or FIRST_PASS.get(record.region), (
+                record.key
+            )
+        elif GEO_EXCEPTIONS.get((record.sku, record.region)) == profile:
+            assert "lists no geo profile sourced from" in record.notes, record.key
+        else:  # the first pass (us-west-2, eu-west-1) for models whose card was not read
+            assert record.sku not in GEO_SOURCE_REGIONS or profile == "global", record.key
+            assert FIRST_PASS.get(record.region) == profile or (
+                profile == "global" and record.region in FIRST_PASS
+            ), record.key
+    # Sonnet 4's eu. profile is not sourced from eu-west-2, and no Claude model has a geo profile from sa-east-1
+    for sku in (SONNET_4, SONNET_45, HAIKU_45, SONNET_46, OPUS_46):
+        with pytest.raises(UnknownPriceError):
+            catalog().price("AmazonBedrock", sku, "sa-east-1", "input")
+    with pytest.raises(UnknownPriceError):
+        catalog().price("AmazonBedrock", SONNET_4, "eu-west-2", "input")
+
+
+def test_claude_3_5_haiku_batch_is_priced_and_titan_embeddings_v2_has_no_batch_price() -> None:
+    for region in ("us-east-1", "us-west-2"):
+        batch = (
+            catalog().price("AmazonBedrock", HAIKU_35, region, d).unit_price
+            for d in ("batch-input", "batch-output")
+        )
+        assert tuple(batch) == (Decimal("0.4"), Decimal("2"))
+        assert catalog().has_batch_price(f"us.{HAIKU_35}", region)
+    titan = "amazon.titan-embed-text-v2:0"
+    # no source has a Titan batch price (sources/README.md)
+    assert "titan" not in json.dumps(inferplane()).lower()
+    for region in REGIONS:
+        assert not [
+            r for r in catalog().records("AmazonBedrock", region) if r.sku == titan and "batch" in r.dimension
+        ]
+    assert not catalog().has_batch_price(titan, "us-east-1")
 
 
 def test_litellm_versions_disagree_only_where_the_catalogue_says_so() -> None:
@@ -352,8 +690,12 @@ def test_litellm_versions_disagree_only_where_the_catalogue_says_so() -> None:
     mirror = extract_json("litellm-via-rocry-llm-api-price_bedrock.json")
     differs = set()
     for record in catalog().records("AmazonBedrock"):
-        match = re.search(r"litellm 1\.109\.1 key (\S+) \((\w+) x 1e6\)", record.notes)
-        if not match or match.group(2) not in mirror.get(match.group(1), {}):
+        match = LITELLM_NOTE.search(record.notes)
+        if (
+            not match
+            or match.group(2) not in mirror.get(match.group(1), {})
+            or record.source != "litellm-1.109.1"
+        ):
             continue
         if Decimal(repr(mirror[match.group(1)][match.group(2)])) * 1_000_000 != record.unit_price:
             differs.add((record.sku, record.region))
@@ -368,19 +710,24 @@ def test_litellm_versions_disagree_only_where_the_catalogue_says_so() -> None:
 
 def test_bedrock_two_rate_claude_models_are_not_priced_from_the_hand_kept_table() -> None:
     """Its us-east-1 Sonnet/Haiku/Opus 4.5+ figures are the global-profile rates, so its ap-south-1 ones are not
-    taken as in-Region rates."""
+    taken as in-Region rates. Sonnet 4.5 and Opus 4.5 have no in-Region / geo rate there; Haiku 4.5's (1.1, the
+    apac. entry and the Price List build) is not the table's 1.0."""
     table = adi()
     for model, sku in (
-        ("Claude Sonnet 4.5", "anthropic.claude-sonnet-4-5-20250929-v1:0"),
-        ("Claude Haiku 4.5", "anthropic.claude-haiku-4-5-20251001-v1:0"),
+        ("Claude Sonnet 4.5", SONNET_45),
+        ("Claude Haiku 4.5", HAIKU_45),
         ("Claude Opus 4.5", "anthropic.claude-opus-4-5-20251101-v1:0"),
     ):
         for dimension in ("input", "output"):
             global_rate = catalog().price("AmazonBedrock", sku, "us-east-1", f"global:{dimension}").unit_price
             assert table[("us-east-1", model, dimension)][0] * 1000 == global_rate
             assert table[("ap-south-1", model, dimension)][0] * 1000 == global_rate
-            with pytest.raises(UnknownPriceError):
-                catalog().price("AmazonBedrock", sku, "ap-south-1", dimension)
+            if sku == HAIKU_45:
+                record = catalog().price("AmazonBedrock", sku, "ap-south-1", dimension)
+                assert record.unit_price == global_rate * Decimal("1.1") and ADI_FILE not in record.notes
+            else:
+                with pytest.raises(UnknownPriceError):
+                    catalog().price("AmazonBedrock", sku, "ap-south-1", dimension)
 
 
 # -------------------------------------------------------------------------------- catalogue consistency
@@ -435,7 +782,7 @@ def test_regional_records_match_us_east_1_in_unit_and_service_code(region: str) 
 @pytest.mark.parametrize("region", REGIONS)
 def test_regional_prices_are_positive_and_never_above_sa_east_1(region: str) -> None:
     """An observation of the feed that catches a price filed under the wrong Region: Sao Paulo is the dearest."""
-    for service, sku, dimension in FEED:
+    for service, sku, dimension in (*FEED, *(("AmazonEC2", "gp3", d) for d in GP3)):
         price = catalog().price(service, sku, region, dimension).unit_price
         assert 0 < price <= catalog().price(service, sku, "sa-east-1", dimension).unit_price, (sku, dimension)
 
@@ -459,14 +806,14 @@ def test_feed_sources_name_their_repository_commit_path_and_extract() -> None:
     sources = catalog().sources()
     cited = {r.source for r in catalog().records()}
     for key in cited:
-        if not key.startswith((QP, LAM, "aditya-poddar")):
+        if not key.startswith((QP, LAM, "aditya-poddar", "yeo-ec2-shop", "inferplane")):
             continue
         source = sources[key]
         stem = re.search(r"In-repo extract: sources/regional/(\S+)", source.title)
         assert stem, key
         path = REGIONAL / stem.group(1)
         assert path.is_file(), key
-        meta = json.loads(path.with_name(path.name.split(".")[0] + ".meta.json").read_text(encoding="utf-8"))
+        meta = json.loads(path.with_suffix(".meta.json").read_text(encoding="utf-8"))
         assert meta["repository"] in source.title and meta["commit"][:12] in source.title, key
         assert meta["path"] in source.title and source.url == meta["url"], key
         assert source.as_of.isoformat() == meta["data_date"][:10], key
@@ -506,5 +853,20 @@ def test_the_region_coverage_table_in_the_docs_matches_the_catalogue() -> None:
         for g in REGIONS
     ]
     assert rows["Bedrock models with a batch price"] == batch
-    sagemaker = [count(len(catalog().records("AmazonSageMaker", g))) for g in REGIONS]
+    hosting = ("Hosting", "Duration")  # instance types and Serverless Inference
+    sagemaker = [
+        count(len([r for r in catalog().records("AmazonSageMaker", g) if r.dimension in hosting]))
+        for g in REGIONS
+    ]
     assert rows["SageMaker hosting (instance types)"] == sagemaker
+    tiered = ("flex-", "priority-")
+    tiers = [
+        count(len({r.sku for r in catalog().records("AmazonBedrock", g) if r.dimension.startswith(tiered)}))
+        for g in REGIONS
+    ]
+    assert rows["Bedrock models with Flex / Priority tier prices"] == tiers
+    spot = [count(len(catalog().spot_discounts(g))) for g in REGIONS]
+    assert rows["Spot discount assumptions (families)"] == spot
+    gp3 = ["Y" if {r.dimension for r in catalog().records("AmazonEC2", g) if r.sku == "gp3"} == set(GP3) else "-"
+           for g in REGIONS]  # fmt: skip
+    assert rows["EBS gp3 storage, IOPS above 3,000, throughput above 125 MiB/s"] == gp3

@@ -198,11 +198,11 @@ def test_public_addresses_are_named_not_silently_priced_at_zero(catalog: PriceCa
     assert "about $4.29/month" in note
 
 
-def test_volumes_outside_us_east_1_fail_with_the_override_hint(catalog: PriceCatalog) -> None:
+def test_a_family_without_a_spot_assumption_fails_with_the_override_hint(catalog: PriceCatalog) -> None:
     with pytest.raises(UnknownPriceError) as raised:
-        _estimate(catalog, region="eu-west-1")
+        _estimate(catalog, region="eu-central-1")
     message = str(raised.value)
-    assert "no AmazonEC2 price for sku 'gp3' in eu-west-1 (dimension Storage)" in message
+    assert "no Spot discount assumption for instance family 'inf2' (inf2.xlarge) in eu-central-1" in message
     assert '"inferwise:prices"' in message
 
 
