@@ -11,10 +11,7 @@ import shutil
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,121 +20,20 @@ import pytest
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
+from inferwise.constructs.spot_fleet.user_data import shipped_agent_source
 from inferwise.fleet_agent import drain
 from inferwise.fleet_agent.drain import Agent, Boto3Completer, Hook, Imds
+from tests.fleet_agent.fakes import INSTANCE_ID, LIFECYCLE_PATH, SPOT_PATH, FakeImds
 
 GROUP = "SpotFleetStack-Chat"
 HOOK = "inferwise-drain"
 REGION = "us-east-1"
-INSTANCE_ID = "i-0123456789abcdef0"
-SPOT_PATH = "/latest/meta-data/spot/instance-action"
-LIFECYCLE_PATH = "/latest/meta-data/autoscaling/target-lifecycle-state"
-SERVER_LIFETIME_SECONDS = 30.0
 EXPECTED_PARAMS = {
     "AutoScalingGroupName": GROUP,
     "LifecycleHookName": HOOK,
     "InstanceId": INSTANCE_ID,
     "LifecycleActionResult": "CONTINUE",
 }
-
-
-class FakeImds:
-    """IMDSv2 on 127.0.0.1: a token from PUT, then metadata only with that token; stops itself after 30 s.
-
-    `spot_404s`: how many reads of spot/instance-action answer 404 before the interruption notice (None:
-    never a notice). `lifecycle`: the target lifecycle state it reports. `token_reads`: after this many
-    reads the token expires (401) and a new one must be fetched.
-    """
-
-    def __init__(
-        self,
-        *,
-        spot_404s: int | None = None,
-        notice_in_seconds: float = 120.0,
-        lifecycle: str = "InService",
-        token_reads: int | None = None,
-    ) -> None:
-        self.spot_404s = spot_404s
-        self.notice_in_seconds = notice_in_seconds
-        self.lifecycle = lifecycle
-        self.token_reads = token_reads
-        self.requests: list[tuple[str, str, str | None]] = []
-        self.tokens_issued = 0
-        self._reads_with_token = 0
-        self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_PUT(self) -> None:
-                fake.requests.append(("PUT", self.path, None))
-                if self.path != "/latest/api/token" or not self.headers.get(
-                    "X-aws-ec2-metadata-token-ttl-seconds"
-                ):
-                    self._answer(400, "")
-                    return
-                with fake._lock:
-                    fake.tokens_issued += 1
-                    fake._reads_with_token = 0
-                    token = f"token-{fake.tokens_issued}"
-                self._answer(200, token)
-
-            def do_GET(self) -> None:
-                token = self.headers.get("X-aws-ec2-metadata-token")
-                fake.requests.append(("GET", self.path, token))
-                with fake._lock:
-                    expired = fake.token_reads is not None and fake._reads_with_token >= fake.token_reads
-                    if token != f"token-{fake.tokens_issued}" or expired:
-                        self._answer(401, "")
-                        return
-                    fake._reads_with_token += 1
-                self._answer(*fake.answer(self.path))
-
-            def _answer(self, status: int, body: str) -> None:
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
-        self._watchdog = threading.Timer(SERVER_LIFETIME_SECONDS, self.server.shutdown)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def answer(self, path: str) -> tuple[int, str]:
-        if path == SPOT_PATH:
-            spot_reads = sum(1 for method, p, _ in self.requests if method == "GET" and p == SPOT_PATH)
-            if self.spot_404s is None or spot_reads <= self.spot_404s:
-                return 404, ""
-            when = datetime.now(UTC) + timedelta(seconds=self.notice_in_seconds)
-            return 200, json.dumps({"action": "terminate", "time": when.strftime("%Y-%m-%dT%H:%M:%SZ")})
-        if path == LIFECYCLE_PATH:
-            return 200, self.lifecycle
-        if path == "/latest/meta-data/instance-id":
-            return 200, INSTANCE_ID
-        return 404, ""
-
-    def reads(self, path: str) -> int:
-        return sum(1 for method, p, _ in self.requests if method == "GET" and p == path)
-
-    def __enter__(self) -> FakeImds:
-        self._watchdog.start()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._watchdog.cancel()
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=5)
 
 
 class RecordingServing:
@@ -147,10 +43,10 @@ class RecordingServing:
         self.events = events
         self.busy_checks = busy_checks
 
-    def stop(self) -> None:
+    def stop(self, timeout: float) -> None:
         self.events.append("stop")
 
-    def busy(self) -> bool:
+    def busy(self, timeout: float) -> bool:
         self.events.append("busy?")
         self.busy_checks -= 1
         return self.busy_checks >= 0
@@ -167,8 +63,9 @@ def _stubbed_client(events: list[str]) -> tuple[Any, Stubber]:
 
 
 def _agent(imds: FakeImds, serving: Any, client: Any, **options: Any) -> Agent:
+    options.setdefault("instance_id_files", ())  # never this machine's own files
     return Agent(
-        Imds(imds.url),
+        Imds(imds.url, timeout=options.pop("imds_timeout", 2.0)),
         serving,
         Boto3Completer(Hook(GROUP, HOOK, REGION), client=client),
         poll_seconds=0.01,
@@ -289,11 +186,11 @@ def test_completion_is_retried_until_the_group_holds_the_instance() -> None:
 
 
 class BrokenServing:
-    def stop(self) -> None:
+    def stop(self, timeout: float) -> None:
         raise FileNotFoundError("docker: command not found")
 
-    def busy(self) -> bool:
-        raise AssertionError("not reached")
+    def busy(self, timeout: float) -> bool:
+        raise FileNotFoundError("docker: command not found")
 
 
 def test_a_failing_stop_command_does_not_keep_the_action_from_completing() -> None:
@@ -308,7 +205,7 @@ def test_a_failing_stop_command_does_not_keep_the_action_from_completing() -> No
 def test_it_gives_up_after_the_deadline_with_status_2() -> None:
     clock = FakeClock()
 
-    def never(instance_id: str) -> None:
+    def never(instance_id: str, timeout: float) -> None:
         raise RuntimeError("No active Lifecycle Action found")
 
     with FakeImds(lifecycle="Terminated") as imds:
@@ -361,10 +258,10 @@ def _python39() -> str | None:
 
 
 def _run_program(
-    imds: FakeImds, *args: str, python: str = sys.executable
+    imds: FakeImds, *args: str, python: str = sys.executable, script: str = drain.__file__
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and k != "PYTHONPATH"}
-    command = [python, drain.__file__, "--group", GROUP, "--hook", HOOK, "--region", REGION]
+    command = [python, script, "--group", GROUP, "--hook", HOOK, "--region", REGION]
     command += [
         "--imds-url",
         imds.url,
@@ -393,6 +290,8 @@ def _cli_params(call: list[str]) -> dict[str, str]:
     """The API parameters of a recorded `aws autoscaling complete-lifecycle-action` call."""
     assert call[:3] == ["aws", "autoscaling", "complete-lifecycle-action"]
     options = dict(zip(call[3::2], call[4::2], strict=True))
+    # short timeouts, so one call fits the two-minute Spot notice (botocore's default is 60 s each)
+    assert (options.pop("--cli-connect-timeout"), options.pop("--cli-read-timeout")) == ("2", "5")
     names = {
         "--auto-scaling-group-name": "AutoScalingGroupName",
         "--lifecycle-hook-name": "LifecycleHookName",
@@ -427,11 +326,16 @@ def test_program_drains_a_container_and_completes_through_the_aws_cli(tools: tup
     assert "completed the lifecycle action (CONTINUE)" in done.stdout
 
 
-def test_program_runs_on_python_3_9_as_on_amazon_linux_2023(tools: tuple[Path, Path, Path]) -> None:
+def test_program_runs_on_python_3_9_as_on_amazon_linux_2023(
+    tools: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """What instances run: the shipped text (docstrings blanked) under Amazon Linux 2023's Python 3.9."""
     python = _python39()
     if python is None:
         pytest.skip("no Python 3.9 interpreter on this machine")
     docker, aws, record = tools
+    shipped = tmp_path / "drain.py"
+    shipped.write_bytes(shipped_agent_source())
     with FakeImds(spot_404s=1) as imds:
         done = _run_program(
             imds,
@@ -442,6 +346,7 @@ def test_program_runs_on_python_3_9_as_on_amazon_linux_2023(tools: tuple[Path, P
             "--aws-cli",
             str(aws),
             python=python,
+            script=str(shipped),
         )
     assert done.returncode == 0, done.stdout + done.stderr
     assert _cli_params(_calls(record)[-1]) == EXPECTED_PARAMS

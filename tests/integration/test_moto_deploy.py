@@ -12,6 +12,7 @@ the template (`patch_template_for_moto`), never in the product.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from collections.abc import Iterator
@@ -350,3 +351,151 @@ def test_moto_patch_gives_kms_key_tags_the_kms_api_shape() -> None:
     assert patched["Resources"]["Topic"] == template["Resources"]["Topic"], "only KMS keys are reshaped"
     assert [(p.logical_id, p.change) for p in patches] == [("Key", "1 tag(s): Key/Value -> TagKey/TagValue")]
     assert patch_template_for_moto(patched)[1] == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# SpotFleetStack: the properties the fleet depends on, read back from moto's EC2, Auto Scaling and IAM
+# APIs after the CLI deployed it. moto 5.2.5's CloudFormation does not model two of them: the group's
+# CapacityRebalance (dropped when it creates the group) and AWS::AutoScaling::LifecycleHook (skipped);
+# those are asserted on the template the CLI deployed, and a check fails once moto starts modelling them.
+
+SPOT_FLEET_STACK = "SpotFleetStack"
+
+
+@pytest.fixture(scope="session")
+def spot_fleet_assembly(reference_cloud_assembly: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A moto copy of the reference assembly (no patch applies to the fleet's resources)."""
+    assembly, patches = patched_assembly_copy(
+        reference_cloud_assembly, tmp_path_factory.mktemp("moto-fleet") / "cdk.out", SPOT_FLEET_STACK
+    )
+    fleet_patches = [p for p in patches if "Chat" in p.logical_id]
+    assert fleet_patches == [], f"the fleet deploys unpatched: {fleet_patches}"
+    return assembly
+
+
+@pytest.fixture
+def deployed_fleet(cdk_cli: CdkCli, spot_fleet_assembly: Path) -> dict[str, Any]:
+    """The deployed fleet: its stack resources, the template the CLI deployed, and its group's name."""
+    cdk_cli.ensure_deployed(spot_fleet_assembly, SPOT_FLEET_STACK)
+    resources = stack_resources(cdk_cli.server.client("cloudformation"), SPOT_FLEET_STACK)
+    template = json.loads(template_file(spot_fleet_assembly, SPOT_FLEET_STACK).read_text())
+    [group] = [r for r in template["Resources"].values() if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"]
+    return {
+        "resources": resources,
+        "template": template,
+        "group": group["Properties"]["AutoScalingGroupName"],
+    }
+
+
+def _template_resource(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    [resource] = [r for r in template["Resources"].values() if r["Type"] == resource_type]
+    return resource
+
+
+@pytest.mark.integration
+def test_spot_fleet_group_has_its_on_demand_floor_and_spot_strategy(
+    deployed_fleet: dict[str, Any], cdk_cli: CdkCli
+) -> None:
+    autoscaling = cdk_cli.server.client("autoscaling")
+    [group] = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[deployed_fleet["group"]])[
+        "AutoScalingGroups"
+    ]
+    assert (group["MinSize"], group["MaxSize"]) == (1, 6)
+    policy = group["MixedInstancesPolicy"]
+    assert policy["InstancesDistribution"] == {
+        "OnDemandAllocationStrategy": "prioritized",
+        "OnDemandBaseCapacity": 1,
+        "OnDemandPercentageAboveBaseCapacity": 0,
+        "SpotAllocationStrategy": "price-capacity-optimized",
+    }
+    overrides = [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]]
+    assert overrides == ["inf2.xlarge", "inf2.8xlarge"]
+    template_id = deployed_fleet["resources"][
+        _logical_id(deployed_fleet["resources"], "AWS::EC2::LaunchTemplate", "ChatLaunchTemplate")
+    ]["PhysicalResourceId"]
+    assert policy["LaunchTemplate"]["LaunchTemplateSpecification"]["LaunchTemplateId"] == template_id
+
+
+@pytest.mark.integration
+def test_spot_fleet_capacity_rebalance_as_deployed(deployed_fleet: dict[str, Any], cdk_cli: CdkCli) -> None:
+    """moto drops CapacityRebalance when its CloudFormation creates a group: asserted on the template."""
+    group = _template_resource(deployed_fleet["template"], "AWS::AutoScaling::AutoScalingGroup")
+    assert group["Properties"]["CapacityRebalance"] is True
+    [modelled] = cdk_cli.server.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[deployed_fleet["group"]]
+    )["AutoScalingGroups"]
+    assert modelled.get("CapacityRebalance") is False, "moto now models CapacityRebalance: assert it there"
+
+
+@pytest.mark.integration
+def test_spot_fleet_termination_hook_as_deployed(deployed_fleet: dict[str, Any], cdk_cli: CdkCli) -> None:
+    """moto's CloudFormation skips AWS::AutoScaling::LifecycleHook: asserted on the template."""
+    assert "AWS::AutoScaling::LifecycleHook" not in moto_modeled_types(), (
+        "moto now models hooks: read it back"
+    )
+    hook = _template_resource(deployed_fleet["template"], "AWS::AutoScaling::LifecycleHook")["Properties"]
+    assert hook["AutoScalingGroupName"] == {
+        "Ref": _logical_id(deployed_fleet["resources"], "AWS::AutoScaling::AutoScalingGroup", "ChatGroup")
+    }
+    assert {
+        k: hook[k] for k in ("LifecycleHookName", "LifecycleTransition", "HeartbeatTimeout", "DefaultResult")
+    } == {
+        "LifecycleHookName": "inferwise-drain",
+        "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+        "HeartbeatTimeout": 180,
+        "DefaultResult": "CONTINUE",
+    }
+    hooks = cdk_cli.server.client("autoscaling").describe_lifecycle_hooks(
+        AutoScalingGroupName=deployed_fleet["group"]
+    )["LifecycleHooks"]
+    assert hooks == []
+
+
+@pytest.mark.integration
+def test_spot_fleet_launch_template_requires_imdsv2_one_hop_and_encrypts_its_volume(
+    deployed_fleet: dict[str, Any], cdk_cli: CdkCli
+) -> None:
+    ec2_client = cdk_cli.server.client("ec2")
+    template_id = deployed_fleet["resources"][
+        _logical_id(deployed_fleet["resources"], "AWS::EC2::LaunchTemplate", "ChatLaunchTemplate")
+    ]["PhysicalResourceId"]
+    [version] = ec2_client.describe_launch_template_versions(LaunchTemplateId=template_id)[
+        "LaunchTemplateVersions"
+    ]
+    data = version["LaunchTemplateData"]
+    assert data["MetadataOptions"] == {
+        "HttpEndpoint": "enabled",
+        "HttpTokens": "required",
+        "HttpPutResponseHopLimit": 1,
+        "InstanceMetadataTags": "disabled",
+    }
+    assert data["BlockDeviceMappings"] == [
+        {
+            "DeviceName": "/dev/xvda",
+            "Ebs": {"DeleteOnTermination": True, "Encrypted": True, "VolumeSize": 128, "VolumeType": "gp3"},
+        }
+    ]
+    assert data["ImageId"] == "resolve:ssm:/aws/service/neuron/dlami/base/amazon-linux-2023/latest/image_id"
+    user_data = base64.b64decode(data["UserData"]).decode()
+    assert "systemctl enable --now inferwise-drain.service" in user_data
+    assert "--hook inferwise-drain --region us-east-1 --drain-seconds 90" in user_data
+
+
+@pytest.mark.integration
+def test_spot_fleet_instance_role_has_no_managed_policy_and_no_session_manager(
+    deployed_fleet: dict[str, Any], cdk_cli: CdkCli
+) -> None:
+    iam = cdk_cli.server.client("iam")
+    role_name = deployed_fleet["resources"][
+        _logical_id(deployed_fleet["resources"], "AWS::IAM::Role", "ChatInstanceRole")
+    ]["PhysicalResourceId"]
+    assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    actions: list[str] = []
+    for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        for statement in iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"][
+            "Statement"
+        ]:
+            action = statement["Action"]
+            actions += [action] if isinstance(action, str) else action
+    assert "autoscaling:CompleteLifecycleAction" in actions
+    assert not [a for a in actions if a.startswith(("ssm", "ec2messages"))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import gzip
 import hashlib
@@ -25,7 +26,9 @@ from inferwise.constructs.spot_fleet import (
     agent_source,
     unix_recurrence,
 )
+from inferwise.constructs.spot_fleet.user_data import shipped_agent_source
 from inferwise.cost.estimators.spot_fleet import FleetUsage
+from inferwise.fleet_agent import drain
 from inferwise.stacks.spot_fleet import TGI_NEURONX_IMAGE
 from tests.harness.cfn_lint import lint_template
 from tests.harness.synth import CONTEXT, synth_verified
@@ -118,14 +121,22 @@ def graviton(graviton_stack: cdk.Stack) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------- launch template
-def test_launch_template_requires_imdsv2_with_a_hop_limit_for_containers(resources: dict[str, Any]) -> None:
+def test_launch_template_requires_imdsv2_answering_the_host_only(resources: dict[str, Any]) -> None:
     data = _one(resources, "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"]
     assert data["MetadataOptions"] == {
         "HttpEndpoint": "enabled",
         "HttpTokens": "required",
-        "HttpPutResponseHopLimit": 2,
+        "HttpPutResponseHopLimit": 1,  # the TGI container calls no AWS API: it gets no instance credentials
         "InstanceMetadataTags": "disabled",
     }
+
+
+def test_a_container_that_needs_the_instance_role_gets_one_more_hop() -> None:
+    fleet = _fleet(container_needs_instance_role=True)
+    data = _one(Template.from_stack(cdk.Stack.of(fleet)).to_json()["Resources"], "AWS::EC2::LaunchTemplate")
+    options = data["Properties"]["LaunchTemplateData"]["MetadataOptions"]
+    assert options["HttpPutResponseHopLimit"] == 2 and options["HttpTokens"] == "required"
+    assert fleet.imds_hop_limit == 2
 
 
 def test_root_volume_is_encrypted_gp3_sized_for_the_neuron_dlami(resources: dict[str, Any]) -> None:
@@ -250,14 +261,49 @@ def test_termination_hook_has_an_explicit_heartbeat_and_continues_by_default(tem
     )
 
 
-def test_user_data_installs_exactly_the_agent_shipped_in_the_wheel(resources: dict[str, Any]) -> None:
+def test_user_data_installs_the_agent_shipped_in_the_wheel_without_its_docstrings(
+    resources: dict[str, Any],
+) -> None:
     text = _user_data_text(_one(resources, "AWS::EC2::LaunchTemplate"))
     packed = re.search(r"<<'INFERWISE_AGENT'\n(.*?)\nINFERWISE_AGENT\n", text, re.S)
     assert packed is not None
     source = gzip.decompress(base64.b64decode(packed.group(1).replace("\n", "")))
-    assert source == agent_source()
+    assert source == shipped_agent_source()
     digest = hashlib.sha256(source).hexdigest()
     assert f"echo '{digest}  /opt/inferwise/drain.py' | sha256sum -c -" in text
+
+
+def _without_docstrings(source: bytes) -> tuple[str, list[tuple[str, int, int]]]:
+    """The syntax tree with docstrings emptied, and where each node starts."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            node.value.value = ""
+    starts = [
+        (type(n).__name__, n.lineno, n.col_offset)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.stmt | ast.expr)
+    ]
+    return ast.dump(tree), starts
+
+
+def test_shipped_agent_is_the_wheels_code_line_for_line() -> None:
+    wheel, shipped = agent_source().decode().splitlines(), shipped_agent_source().decode().splitlines()
+    assert len(shipped) == len(wheel)  # a traceback's line numbers are the wheel's
+    changed = [(w, s) for w, s in zip(wheel, shipped, strict=True) if w != s]
+    assert changed and all(s.strip() in ("", '""') for _, s in changed[1:])
+    assert (
+        changed[0][1]
+        == '"""inferwise drain agent: lets an inference server finish its work before its instance goes away."""'
+    )
+    # the same program: equal syntax trees once docstrings are emptied (node starts included)
+    assert _without_docstrings(shipped_agent_source()) == _without_docstrings(agent_source())
+    packed = len(base64.b64encode(gzip.compress(shipped_agent_source(), mtime=0)))
+    assert packed < 0.8 * len(base64.b64encode(gzip.compress(agent_source(), mtime=0)))
 
 
 def test_agent_service_drains_the_container_of_this_group(resources: dict[str, Any]) -> None:
@@ -281,6 +327,14 @@ def test_container_gets_the_neuron_devices_and_ships_logs_to_the_fleet_log_group
     assert "--env HF_MODEL_ID=Qwen/Qwen2.5-1.5B-Instruct" in run
     assert f"IMAGE={TGI_NEURONX_IMAGE}" in text
     assert "docker login --username AWS --password-stdin" in text
+
+
+def test_agent_service_is_stopped_gently_enough_to_complete_the_action(resources: dict[str, Any]) -> None:
+    text = _user_data_text(_one(resources, "AWS::EC2::LaunchTemplate"))
+    unit = text[text.index("[Service]") : text.index("[Install]")]
+    assert "KillMode=mixed" in unit  # SIGTERM to the agent only: a completion call in flight survives
+    [stop_timeout] = re.findall(r"TimeoutStopSec=(\d+)", unit)
+    assert int(stop_timeout) > drain.TERM_GRACE_SECONDS  # the agent completes before systemd's SIGKILL
 
 
 def test_your_user_data_runs_after_the_agent_with_your_drain_commands(graviton_stack: cdk.Stack) -> None:
@@ -339,14 +393,38 @@ def test_instances_pull_only_the_serving_images_repository(resources: dict[str, 
     ]
 
 
-def test_role_has_session_manager_and_no_other_managed_policy(resources: dict[str, Any]) -> None:
+def _fleet_role(resources: dict[str, Any]) -> dict[str, Any]:
     [role] = [
         r
         for r in resources.values()
         if r["Type"] == "AWS::IAM::Role" and "fleet" in r["Properties"].get("Description", "")
     ]
-    [managed] = role["Properties"]["ManagedPolicyArns"]
-    assert managed["Fn::Join"][1][-1] == ":iam::aws:policy/AmazonSSMManagedInstanceCore"
+    return role
+
+
+def test_role_has_no_managed_policy_and_no_session_manager_by_default(resources: dict[str, Any]) -> None:
+    assert "ManagedPolicyArns" not in _fleet_role(resources)["Properties"]
+    statements = _policy_statements(resources, "ChatInstanceRole")
+    assert not [s for s in statements if "ssm" in str(s["Action"])]
+
+
+def test_session_manager_is_an_inline_statement_with_only_what_sessions_need() -> None:
+    fleet = _fleet(session_manager=True)
+    found = Template.from_stack(cdk.Stack.of(fleet)).to_json()["Resources"]
+    assert "ManagedPolicyArns" not in _fleet_role(found)["Properties"]
+    statements = {s["Sid"]: s for s in _policy_statements(found, "FleetInstanceRole")}
+    assert statements["SessionManager"] == {
+        "Sid": "SessionManager",
+        "Effect": "Allow",
+        "Action": [
+            "ssm:UpdateInstanceInformation",
+            "ssmmessages:CreateControlChannel",
+            "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel",
+            "ssmmessages:OpenDataChannel",
+        ],
+        "Resource": "*",
+    }
 
 
 def test_no_ecr_permission_without_an_ecr_image(graviton: dict[str, Any]) -> None:
@@ -501,6 +579,8 @@ def test_extra_stack_is_cdk_nag_clean(tmp_path: Any) -> None:
             accelerator="graviton",
             serving=ContainerServing(image=cdk.Fn.import_value("ServingImageUri")),
             min_capacity=1,
+            session_manager=True,
+            container_needs_instance_role=True,
         )
         return [stack]
 
@@ -586,6 +666,14 @@ def test_extra_stack_is_cdk_nag_clean(tmp_path: Any) -> None:
             "root_volume_gib must be >= 100 for the default inferentia2 AMI "
             "(/aws/service/neuron/dlami/base/amazon-linux-2023/latest/image_id, whose snapshot is that large), got "
             "50; pass machine_image for a smaller AMI",
+        ),
+        (
+            {"session_manager": "yes"},
+            "session_manager must be True or False, got 'yes'",
+        ),
+        (
+            {"container_needs_instance_role": 2},
+            "container_needs_instance_role must be True or False, got 2",
         ),
         (
             {"target_cpu_utilization": 0},

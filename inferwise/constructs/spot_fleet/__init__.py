@@ -1,10 +1,11 @@
 """`SpotInferenceFleet`: an EC2 Auto Scaling group of Inferentia2 or Graviton instances, mostly on Spot.
 
 What it builds (docs/aws-facts.md#spot-mixed-instances to #amis):
-- a launch template: IMDSv2 only (hop limit 2, so containers reach it), an encrypted gp3 root volume sized
-  for the AMI, the AMI resolved from a public SSM parameter at every launch (the Neuron DLAMI base on
-  Amazon Linux 2023 for inf2, Amazon Linux 2023 `kernel-default` arm64 for Graviton), an instance profile
-  with least privilege, and user data that installs the drain agent and starts the server;
+- a launch template: IMDSv2 only (hop limit 1; 2 with `container_needs_instance_role`), an encrypted gp3
+  root volume sized for the AMI, the AMI resolved from a public SSM parameter at every launch (the Neuron
+  DLAMI base on Amazon Linux 2023 for inf2, Amazon Linux 2023 `kernel-default` arm64 for Graviton), an
+  instance profile with least privilege (Session Manager only with `session_manager`), and user data that
+  installs the drain agent and starts the server;
 - the group, with a mixed-instances policy whose every distribution field is explicit (the API defaults
   are 100 % On-Demand and lowest-price Spot): an On-Demand base, price-capacity-optimized Spot above it,
   several instance-type overrides, capacity rebalancing;

@@ -30,6 +30,7 @@ from inferwise.constructs.spot_fleet.props import (
     check_instances,
     check_scaling,
     check_usage,
+    imds_hop_limit,
     instance_type_list,
     seconds,
     validate_instance_types,
@@ -79,6 +80,8 @@ class SpotInferenceFleet(Construct):
         queue_backlog: QueueBacklogScaling | None = None,
         off_hours: OffHours | None = None,
         warm_pool: bool = False,
+        container_needs_instance_role: bool = False,
+        session_manager: bool = False,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         usage: FleetUsage | None = None,
     ) -> None:
@@ -102,6 +105,7 @@ class SpotInferenceFleet(Construct):
         self.on_demand_base = on_demand_base
         self.spot_percent_above_base = spot_percent_above_base
         self.usage = effective_usage
+        self.imds_hop_limit = imds_hop_limit(container_needs_instance_role, session_manager)
 
         stack = cdk.Stack.of(self)
         self.auto_scaling_group_name = group_name([stack.stack_name, *self._path_below_stack()])
@@ -111,7 +115,7 @@ class SpotInferenceFleet(Construct):
             self, vpc, self.auto_scaling_group_name, serving.port, allowed_peer
         )
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
-        self.role = instance_role(self, self.auto_scaling_group_name)
+        self.role = instance_role(self, self.auto_scaling_group_name, session_manager)
         self.machine_image = fleet_machine_image(accelerator, machine_image)
         self.user_data = self._user_data(stack, drain)
         self.launch_template = self._launch_template(public_ipv4, root_device_name, volume)
@@ -125,12 +129,11 @@ class SpotInferenceFleet(Construct):
         self._add_scaling(
             target_cpu_utilization, queue_backlog, off_hours, min_capacity, max_capacity, warmup
         )
-
         self._record_estimate(
             region_assumptions, usage_assumptions, volume, public_ipv4, max_capacity, warm_pool, off_hours
         )
         self._warn(types, min_capacity, queue_backlog, spot_percent_above_base)
-        acknowledge_role(self.role, stack, serving, grants)
+        acknowledge_role(self.role, stack, serving, grants, session_manager)
         self._acknowledge_group()
 
     # -------------------------------------------------------------------------------------------- API
@@ -165,6 +168,7 @@ class SpotInferenceFleet(Construct):
             public_ipv4=public_ipv4,
             root_device_name=root_device_name,
             root_volume_gib=volume,
+            hop_limit=self.imds_hop_limit,
         )
 
     def _add_group(

@@ -1,5 +1,5 @@
-"""The instances' role: Session Manager, completing this group's lifecycle actions, shipping logs and
-pulling the serving image, each granted on the narrowest resource the API allows."""
+"""The instances' role: completing this group's lifecycle actions, shipping logs, pulling the serving image
+and, only if asked, Session Manager, each granted on the narrowest resource the API allows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from inferwise.constructs.nag import iam5_resource_finding
-from inferwise.constructs.spot_fleet.props import ContainerServing, UserDataServing
+from inferwise.constructs.spot_fleet.props import SESSION_MANAGER_ACTIONS, ContainerServing, UserDataServing
 from inferwise.constructs.validation import ECR_IMAGE
 
 
@@ -23,15 +23,21 @@ class InstanceGrants:
     ecr_repository_wildcard: str | None
 
 
-def instance_role(scope: Construct, group_name: str) -> iam.Role:
-    """The role of the instance profile; SSM-managed, so no SSH key or inbound admin port."""
-    return iam.Role(
+def instance_role(scope: Construct, group_name: str, session_manager: bool) -> iam.Role:
+    """The role of the instance profile, with no managed policy. No SSH key and no inbound admin port either
+    way; with `session_manager`, an inline statement with exactly what SSM Agent needs for Session Manager
+    (not AmazonSSMManagedInstanceCore, which also allows Run Command, State Manager, inventory, patching)."""
+    role = iam.Role(
         scope,
         "InstanceRole",
         assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
         description=f"Instances of inferwise fleet {group_name}",
-        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")],
     )
+    if session_manager:
+        role.add_to_policy(
+            iam.PolicyStatement(sid="SessionManager", actions=list(SESSION_MANAGER_ACTIONS), resources=["*"])
+        )
+    return role
 
 
 def grant_instance_permissions(
@@ -109,16 +115,10 @@ def acknowledge_role(
     stack: cdk.Stack,
     serving: ContainerServing | UserDataServing,
     grants: InstanceGrants,
+    session_manager: bool,
 ) -> None:
     """Acknowledge, one by one, the cdk-nag findings the role's necessary wildcards raise."""
     role_acks = [
-        cdk.Acknowledgment(
-            id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
-            reason=(
-                "Session Manager and Run Command replace SSH (no inbound admin port, no key pair); the AWS "
-                "managed policy is the documented minimum for an SSM-managed instance."
-            ),
-        ),
         cdk.Acknowledgment(
             id=iam5_resource_finding(stack, grants.group_arn_pattern),
             reason=(
@@ -127,16 +127,24 @@ def acknowledge_role(
             ),
         ),
     ]
+    any_resource = []  # why a statement needs Resource "*"
     if isinstance(serving, ContainerServing) and (
         grants.ecr_repository_wildcard is not None or ECR_IMAGE.match(serving.image)
     ):
+        any_resource.append(
+            "ecr:GetAuthorizationToken has no resource-level permissions; image pulls are limited to the "
+            "serving image's repository."
+        )
+    if session_manager:
+        any_resource.append(
+            "Session Manager (session_manager=True): the ssmmessages channel actions have no resource types, "
+            "and AWS's own Session Manager-only instance policy grants these five actions on '*'; they let the "
+            "instance's SSM Agent open sessions that IAM principals with ssm:StartSession start, nothing more."
+        )
+    if any_resource:
         role_acks.append(
             cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason=(
-                    "ecr:GetAuthorizationToken has no resource-level permissions; image pulls are limited to "
-                    "the serving image's repository."
-                ),
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]", reason=" ".join(any_resource)
             )
         )
     if grants.ecr_repository_wildcard is not None:

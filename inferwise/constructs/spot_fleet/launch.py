@@ -1,5 +1,6 @@
 """Where and how the fleet's instances launch: the group's name, its subnets, the security group that opens
-only the serving port, the AMI and the launch template (IMDSv2 only, encrypted gp3 root volume)."""
+only the serving port, the AMI and the launch template (IMDSv2 only, hop limit 1 unless a container needs the
+instance role, encrypted gp3 root volume)."""
 
 from __future__ import annotations
 
@@ -91,8 +92,10 @@ def fleet_launch_template(
     public_ipv4: bool,
     root_device_name: str,
     root_volume_gib: int,
+    hop_limit: int,
 ) -> ec2.LaunchTemplate:
-    """IMDSv2 only (hop limit 2, so containers reach it) and one encrypted gp3 root volume."""
+    """IMDSv2 only, answering `hop_limit` network hops (1: the host only; 2: containers too), and one
+    encrypted gp3 root volume."""
     return ec2.LaunchTemplate(
         scope,
         "LaunchTemplate",
@@ -102,7 +105,7 @@ def fleet_launch_template(
         user_data=user_data,
         http_endpoint=True,
         http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED,
-        http_put_response_hop_limit=2,
+        http_put_response_hop_limit=hop_limit,
         instance_metadata_tags=False,
         associate_public_ip_address=True if public_ipv4 else None,
         block_devices=[

@@ -41,6 +41,21 @@ DEFAULT_DRAIN_SECONDS = 90
 COMPLETE_MARGIN_SECONDS = 30
 """The drain deadline must leave this much of the heartbeat for CompleteLifecycleAction."""
 MAX_OVERRIDES = 40
+IMDS_HOP_LIMIT = 1
+"""IMDSv2 responses reach the host only: a container on Docker's bridge network is one hop further and gets no
+answer, so it cannot borrow the instance role (docs/aws-facts.md#spot-signals)."""
+IMDS_HOP_LIMIT_FOR_CONTAINERS = 2
+"""With `container_needs_instance_role=True`: the extra hop lets a container reach IMDS and the role's credentials."""
+SESSION_MANAGER_ACTIONS = (
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+"""What SSM Agent needs for Session Manager alone (AWS's custom Session Manager instance profile; the same
+actions as the AWS managed AWSCloud9SSMInstanceProfile), instead of AmazonSSMManagedInstanceCore's Run
+Command, State Manager, inventory and patching permissions."""
 
 _CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
 _ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -328,6 +343,18 @@ def check_scaling(
             f"spot_percent_above_base={spot_percent_above_base}: EC2 Auto Scaling refuses a warm pool on a "
             "mixed-instances group that requests Spot (CDK would not catch it until deploy)"
         )
+
+
+def imds_hop_limit(container_needs_instance_role: object, session_manager: object) -> int:
+    """The launch template's IMDS hop limit, after checking that the two switches which widen what an
+    instance (or its container) may reach are plain booleans."""
+    for prop, value in (
+        ("container_needs_instance_role", container_needs_instance_role),
+        ("session_manager", session_manager),
+    ):
+        if not isinstance(value, bool):
+            raise ValueError(f"{prop} must be True or False, got {value!r}")
+    return IMDS_HOP_LIMIT_FOR_CONTAINERS if container_needs_instance_role else IMDS_HOP_LIMIT
 
 
 def check_usage(usage: FleetUsage, max_capacity: int) -> None:
