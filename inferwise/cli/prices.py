@@ -1,12 +1,14 @@
 """`inferwise prices show|refresh`: list the price catalogue, or rebuild price records from the AWS Price List.
 
 `add_prices_command` adds the `prices` group to the `inferwise` commands; `add_refresh_command` adds
-`refresh` to that group.
+`refresh` to that group. Both name services the same way: the catalogue's service names (`AmazonSageMaker`,
+`AWSLambda`, `awskms`, ...), in any case; `refresh` also takes the older short words (`ec2`, `lambda`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,7 @@ from inferwise.cost.refresh import (
     SERVICES,
     make_pricing_client,
     refresh,
+    service_name,
     summarize,
     write_bundled,
     write_override_file,
@@ -45,7 +48,11 @@ def _price_line(record: PriceRecord) -> str:
 def run_show(args: argparse.Namespace) -> int:
     """The `show` handler: one line per catalogue price, with its source and date. Returns the exit code."""
     catalog = PriceCatalog.bundled()
-    records = catalog.records(service=args.service, region=args.region)
+    service = args.service
+    if service is not None:
+        with contextlib.suppress(ValueError):  # an unknown name is reported below with the known ones
+            service = service_name(service, tuple(catalog.services()))
+    records = catalog.records(service=service, region=args.region)
     if not records:
         raise UserError(
             f"no prices for service={args.service!r} region={args.region!r}. "
@@ -97,6 +104,14 @@ def run_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _services(text: str) -> list[str]:
+    """`--services AmazonS3,AmazonSNS`: comma-separated catalogue service names, any case."""
+    try:
+        return [service_name(part) for part in text.split(",") if part.strip()]
+    except ValueError as bad:
+        raise argparse.ArgumentTypeError(str(bad)) from None
+
+
 def add_refresh_command(subparsers: Subparsers) -> None:
     """Add `refresh` to the `prices` command group (`subparsers` is that group's subparsers object)."""
     parser = subparsers.add_parser(
@@ -113,8 +128,8 @@ def add_refresh_command(subparsers: Subparsers) -> None:
         help="region to price, e.g. us-east-1 (repeatable)",
     )  # fmt: skip
     parser.add_argument(
-        "--service", action="append", choices=SERVICES, dest="services",
-        help="service to refresh (repeatable; default: all)",
+        "--services", "--service", action="extend", type=_services, dest="services", metavar="SERVICE[,SERVICE]",
+        help=f"services to refresh, as `prices show` names them (repeatable; default: all): {', '.join(SERVICES)}",
     )  # fmt: skip
     parser.add_argument(
         "--instance-type", action="append", dest="instance_types", metavar="TYPE",
@@ -140,7 +155,11 @@ def add_prices_command(commands: Subparsers) -> None:
     prices = commands.add_parser("prices", help="inspect or refresh the price catalogue")
     price_commands = prices.add_subparsers(dest="prices_command", required=True)
     show = price_commands.add_parser("show", help="list catalogue prices with their source and date")
-    show.add_argument("service", nargs="?", help="AWS Price List service code, e.g. AmazonEC2")
+    show.add_argument(
+        "service",
+        nargs="?",
+        help="the catalogue's service name (AWS Price List service code), e.g. AmazonEC2",
+    )
     show.add_argument("--region")
     show.set_defaults(func=run_show)
     add_refresh_command(price_commands)

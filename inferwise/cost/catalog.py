@@ -562,10 +562,19 @@ def _bundled_with_override(path: str, _mtime_ns: int, _size: int) -> PriceCatalo
 
 
 def catalog_for(scope: constructs.IConstruct) -> PriceCatalog:
-    """The bundled catalogue plus the override file named by the CDK context key `inferwise:prices`, if set.
+    """The catalogue a construct prices itself with: the bundled one plus the override file named by the CDK
+    context key `inferwise:prices`, if set, seen through `inferwise.cost.recording.RecordingCatalog`.
 
-    The path is relative to the working directory (where `cdk synth` runs). Loaded once per file version.
+    The path is relative to the working directory (where `cdk synth` runs); each file version is loaded once.
+    A price the construct's estimate needs and the catalogue lacks is recorded against its stack (synth then
+    fails naming every missing price and the command that fills them), not raised at the first miss.
     """
+    from inferwise.cost.recording import recording_catalog  # imports aws-cdk-lib, which the CLI never needs
+
+    return recording_catalog(_catalog_with_override(scope), scope)
+
+
+def _catalog_with_override(scope: constructs.IConstruct) -> PriceCatalog:
     value = scope.node.try_get_context(CONTEXT_KEY)
     if value is None or value == "":
         return PriceCatalog.bundled()

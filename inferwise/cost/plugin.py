@@ -11,6 +11,7 @@ import aws_cdk as cdk
 import jsii
 
 from inferwise import __version__
+from inferwise.cost.recording import MissingPrice, missing_in, missing_prices_message
 from inferwise.cost.render import usd
 from inferwise.cost.report import (
     CostReport,
@@ -21,6 +22,7 @@ from inferwise.cost.report import (
 
 PLUGIN_NAME = "inferwise-cost"
 CAP_RULE = "monthly-cost-cap"
+MISSING_PRICES_RULE = "missing-prices"
 
 
 def _validate_cap(max_monthly_usd: Any) -> Decimal | None:
@@ -43,7 +45,7 @@ class CostReportPlugin:
 
     Writes `cost-report.json` and `cost-report.md` into the cloud assembly directory, prints a compact
     table to stderr, and fails synth when the total exceeds `max_monthly_usd`, naming the three largest
-    contributors.
+    contributors. An estimate made with a missing price fails synth and writes no report.
     """
 
     def __init__(self, outdir: Path, max_monthly_usd: Decimal | None = None) -> None:
@@ -61,10 +63,13 @@ class CostReportPlugin:
 
     @property
     def rule_ids(self) -> list[str]:
-        return [CAP_RULE]
+        return [CAP_RULE, MISSING_PRICES_RULE]
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         report = report_from_templates(context.template_paths)
+        incomplete = _incomplete(report)
+        if incomplete is not None:
+            return cdk.PolicyValidationPluginReport(success=False, violations=[incomplete])
         self.last_report = report
         write_report_files(report, self._outdir)
         print(render_table(report), file=sys.stderr, end="")
@@ -90,6 +95,42 @@ class CostReportPlugin:
             ],
         )
         return cdk.PolicyValidationPluginReport(success=False, violations=[violation])
+
+
+def _incomplete(report: CostReport) -> cdk.PolicyViolation | None:
+    """A violation naming every estimate made with a missing price (marked lines), or None.
+
+    Synth normally stops earlier (the stack's missing-price validation); this keeps an incomplete estimate out
+    of the report even when node validation is skipped.
+    """
+    found = [(c, missing_in(c.estimate)) for c in report.constructs]
+    found = [(c, keys) for c, keys in found if keys]
+    if not found:
+        return None
+    misses = []
+    for construct, keys in found:
+        for key in keys:
+            service, rest = key.split("/", 1)
+            sku, region, dimension = rest.rsplit("/", 2)
+            misses.append(
+                MissingPrice(
+                    construct.stack, construct.estimate.construct_path, service, sku, region, dimension
+                )
+            )
+    return cdk.PolicyViolation(
+        rule_name=MISSING_PRICES_RULE,
+        severity="error",
+        description=missing_prices_message(misses),
+        fix="Add the missing prices to a price override file (docs/prices.md, When a price is missing).",
+        violating_resources=[
+            cdk.PolicyViolatingResource(
+                resource_logical_id=c.logical_id,
+                template_path=str(c.template_path),
+                locations=["Metadata/inferwise:cost"],
+            )
+            for c, _ in found
+        ],
+    )
 
 
 def enable_cost_report(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -269,10 +270,12 @@ def test_spot_discount_family_is_the_part_before_the_first_dot(catalog: PriceCat
 
 
 def test_unknown_spot_family_names_known_regions_and_the_override(catalog: PriceCatalog) -> None:
+    known = sorted(d.region for d in catalog.spot_discounts() if d.family == "g6")
+    unpriced = next(r for r in catalog.regions() if r not in known)
     with pytest.raises(UnknownPriceError) as error:
-        catalog.spot_discount("g6.xlarge", "eu-west-1")
+        catalog.spot_discount("g6.xlarge", unpriced)
     message = str(error.value)
-    assert "Known regions for g6: us-east-1, us-west-2." in message
+    assert f"Known regions for g6: {', '.join(known)}." in message
     assert "inferwise:prices" in message
 
 
@@ -376,14 +379,15 @@ def test_bedrock_resolves_ids_profiles_and_arns(
 
 
 def test_bedrock_region_comes_from_the_caller(catalog: PriceCatalog) -> None:
-    assert catalog.bedrock("eu.amazon.nova-pro-v1:0", "eu-west-1", "input").unit_price == Decimal("1.05")
-    assert catalog.bedrock("meta.llama3-8b-instruct-v1:0", "eu-west-1", "output").unit_price == Decimal(
-        "0.65"
-    )
-    with pytest.raises(
-        UnknownPriceError, match=r"Known regions for AmazonBedrock meta\.llama3-8b-instruct-v1:0"
-    ):
-        catalog.bedrock("meta.llama3-8b-instruct-v1:0", "eu-central-1", "input")
+    nova = "amazon.nova-pro-v1:0"
+    for region in ("us-east-1", "eu-west-1"):
+        record = catalog.bedrock(f"eu.{nova}", region, "input")
+        assert record is catalog.price("AmazonBedrock", nova, region, "input")
+    llama = "meta.llama3-8b-instruct-v1:0"
+    priced = sorted({r.region for r in catalog.records("AmazonBedrock") if r.sku == llama})
+    unpriced = next(r for r in catalog.regions() if r not in priced)
+    with pytest.raises(UnknownPriceError, match=rf"Known regions for AmazonBedrock {re.escape(llama)}: "):
+        catalog.bedrock(llama, unpriced, "input")
 
 
 def test_unknown_bedrock_model_names_close_matches(catalog: PriceCatalog) -> None:
@@ -410,8 +414,11 @@ def test_ambiguous_and_unpriceable_bedrock_ids_are_errors(catalog: PriceCatalog)
 
 
 def test_batch_dimension_missing_for_a_model_is_an_error(catalog: PriceCatalog) -> None:
-    with pytest.raises(UnknownPriceError, match=r"Known dimensions for anthropic\.claude-3-5-haiku"):
-        catalog.bedrock("us.anthropic.claude-3-5-haiku-20241022-v1:0", "us-east-1", "batch-input")
+    model = next(
+        m for m in catalog.bedrock_models("us-east-1") if not catalog.has_batch_price(m, "us-east-1")
+    )
+    with pytest.raises(UnknownPriceError, match=rf"Known dimensions for {re.escape(model)} in us-east-1"):
+        catalog.bedrock(f"us.{model}", "us-east-1", "batch-input")
 
 
 def test_has_batch_price_is_profile_aware(catalog: PriceCatalog) -> None:
@@ -523,9 +530,27 @@ def test_catalog_for_uses_the_cdk_context_override(tmp_path: Path, monkeypatch: 
     stack = cdk.Stack(app, "S")
     catalog = catalog_for(stack)
     assert catalog.price("AmazonEC2", "inf2.xlarge", "ap-south-1", "OnDemand").unit_price == Decimal("0.5")
-    assert catalog_for(stack) is catalog  # cached per file
-    assert catalog_for(cdk.Stack(cdk.App(), "Plain")) is PriceCatalog.bundled()
+    assert catalog_for(stack).records() == catalog.records()  # the file is loaded once per version
+    assert vars(catalog_for(stack))["_prices"] is vars(catalog)["_prices"]
+    plain = catalog_for(cdk.Stack(cdk.App(), "Plain"))
+    assert vars(plain)["_prices"] is vars(PriceCatalog.bundled())["_prices"]  # the bundled tables, shared
 
     broken = cdk.Stack(cdk.App(context={"inferwise:prices": "nope.json"}), "Broken")
     with pytest.raises(PriceFileError, match=r"nope\.json.*inferwise:prices"):
         catalog_for(broken)
+
+
+def test_catalog_for_records_missing_prices_in_a_stack_and_raises_outside_one() -> None:
+    import aws_cdk as cdk
+
+    from inferwise.cost.recording import MISSING_PRICE_PREFIX, RecordingCatalog
+
+    app = cdk.App()
+    in_stack = catalog_for(cdk.Stack(app, "S", env=cdk.Environment(region="eu-central-1")))
+    assert isinstance(in_stack, RecordingCatalog)
+    line = in_stack.line("x", "AmazonSageMaker", "ml.g5.xlarge", "eu-central-1", "Hosting", Decimal(1))
+    assert line.price_source.startswith(MISSING_PRICE_PREFIX)
+    outside = catalog_for(app)  # no stack to record against: the plain catalogue, which raises
+    assert not isinstance(outside, RecordingCatalog)
+    with pytest.raises(UnknownPriceError):
+        outside.line("x", "AmazonSageMaker", "ml.g5.xlarge", "eu-central-1", "Hosting", Decimal(1))

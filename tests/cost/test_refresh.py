@@ -21,19 +21,27 @@ from botocore.stub import Stubber
 
 from inferwise.cli import prices as prices_cli
 from inferwise.cost import refresh
+from inferwise.cost.catalog import PriceCatalog
 from inferwise.cost.records import PriceFile, PriceRecord, PriceTier, Source
 from inferwise.cost.refresh import (
     BEDROCK_MODELS,
+    SERVICES,
+    USAGE_QUERIES,
+    NoProductsError,
     PriceListError,
+    UsageQuery,
     bedrock_filters,
     ec2_filters,
     fetch_bedrock_model,
     fetch_ec2_on_demand,
     fetch_lambda,
     fetch_sagemaker_hosting,
+    fetch_usage_prices,
     lambda_filters,
     merge_price_files,
     sagemaker_filters,
+    service_name,
+    usage_type_matches,
     write_bundled,
     write_override_file,
 )
@@ -509,11 +517,15 @@ def test_refresh_skips_a_default_instance_type_not_sold_in_the_region(
         request("AmazonEC2", ec2_filters(REGION, "inf2.xlarge")),
     )
     stub.add_response("get_products", response(), request("AmazonEC2", ec2_filters(REGION, "trn1.2xlarge")))
+    stub_usage(stub, "AmazonEC2")
     warnings: list[str] = []
 
     result = refresh.refresh(regions=[REGION], services=["ec2"], client=client, warn=warnings.append)
 
-    assert [r.key for r in result.records] == ["AmazonEC2/inf2.xlarge/us-east-1/OnDemand"]
+    assert sorted(r.key for r in result.records) == [
+        "AmazonEC2/gp3/us-east-1/Storage",
+        "AmazonEC2/inf2.xlarge/us-east-1/OnDemand",
+    ]
     assert len(warnings) == 1 and warnings[0].startswith(
         "EC2 trn1.2xlarge in us-east-1: not in the Price List"
     )
@@ -607,6 +619,7 @@ def test_cli_refresh_writes_an_override_file_that_reads_back(
         response(document("ec2_us-east-1.json", INF2)),
         request("AmazonEC2", ec2_filters(REGION, "inf2.xlarge")),
     )
+    stub_usage(stub, "AmazonEC2")
     stub_lambda(stub, "x86_64", lambda_documents())
     stub_lambda(stub, "arm64", lambda_documents())
     output = tmp_path / "prices.json"
@@ -624,6 +637,7 @@ def test_cli_refresh_writes_an_override_file_that_reads_back(
         "AWSLambda/arm64/us-east-1/Requests",
         "AWSLambda/x86_64/us-east-1/Duration",
         "AWSLambda/x86_64/us-east-1/Requests",
+        "AmazonEC2/gp3/us-east-1/Storage",
         "AmazonEC2/inf2.xlarge/us-east-1/OnDemand",
     ]
     assert set(written.sources) == {
@@ -632,7 +646,7 @@ def test_cli_refresh_writes_an_override_file_that_reads_back(
     }
     out = capsys.readouterr().out
     assert "AmazonEC2/inf2.xlarge/us-east-1/OnDemand\t0.7582 USD per Hrs" in out
-    assert f"5 prices written to {output}" in out
+    assert f"6 prices written to {output}" in out
 
 
 def test_cli_without_output_prints_and_writes_nothing(
@@ -649,6 +663,7 @@ def test_cli_without_output_prints_and_writes_nothing(
         response(document("ec2_us-east-1.json", INF2)),
         request("AmazonEC2", ec2_filters(REGION, "inf2.xlarge")),
     )
+    stub_usage(stub, "AmazonEC2")
     args = parse("--region", REGION, "--service", "ec2", "--instance-type", "inf2.xlarge")
 
     assert args.func(args) == 0
@@ -711,3 +726,255 @@ def test_write_override_file_keeps_records_it_did_not_refresh(tmp_path: Path) ->
     )
 
     assert sorted(r.sku for r in PriceFile.read(path).records) == ["g5.xlarge", "inf2.xlarge"]
+
+
+# --- Usage-priced services: S3, CloudWatch, SNS, SQS, KMS, DynamoDB, Step Functions, EventBridge, gp3, IPv4,
+# Budgets ---------------------------------------------------------------------------------------------------
+
+USAGE = "usage_us-east-1.json"
+
+
+def answer(query: UsageQuery, region: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What GetProducts returns for the query: the documents whose product matches every filter exactly."""
+
+    def value(doc: dict[str, Any], field: str) -> str:
+        product = doc["product"]
+        return str(
+            product["productFamily"] if field == "productFamily" else product["attributes"].get(field, "")
+        )
+
+    return [
+        doc
+        for doc in docs
+        if doc["serviceCode"] == query.service_code
+        and all(value(doc, f["Field"]) == f["Value"] for f in query.query_filters(region))
+    ]
+
+
+def stub_usage(
+    stub: Stubber,
+    service: str,
+    region: str = REGION,
+    docs: list[dict[str, Any]] | None = None,
+    queries: int | None = None,
+) -> None:
+    """Answer the service's queries (the first `queries` of them) from the usage documents."""
+    for query in USAGE_QUERIES[service][:queries]:
+        stub.add_response(
+            "get_products",
+            response(*answer(query, region, documents(USAGE) if docs is None else docs)),
+            request(query.service_code, query.query_filters(region)),
+        )
+
+
+def test_every_refresh_service_is_a_name_prices_show_knows() -> None:
+    assert set(SERVICES) <= set(PriceCatalog.bundled().services())
+    assert set(USAGE_QUERIES) <= set(SERVICES)
+    assert service_name("amazonsagemaker") == "AmazonSageMaker"
+    assert service_name("lambda") == "AWSLambda"  # the older short words still work
+    with pytest.raises(
+        ValueError, match="unknown service 'AmazonEC3'; choose from AmazonEC2, AmazonSageMaker"
+    ):
+        service_name("AmazonEC3")
+
+
+def test_usage_queries_are_exact_term_matches_on_the_region() -> None:
+    for service, queries in USAGE_QUERIES.items():
+        for query in queries:
+            filters = query.query_filters("eu-central-1")
+            assert {f["Type"] for f in filters} <= {"TERM_MATCH"}, service
+            if query.regional:
+                assert filters[0] == {"Type": "TERM_MATCH", "Field": "regionCode", "Value": "eu-central-1"}
+            else:
+                assert not any(f["Field"] == "regionCode" for f in filters)
+    (s3_storage, _, _) = USAGE_QUERIES["AmazonS3"]
+    assert s3_storage.query_filters(REGION) == [
+        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": "us-east-1"},
+        {"Type": "TERM_MATCH", "Field": "productFamily", "Value": "Storage"},
+        {"Type": "TERM_MATCH", "Field": "storageClass", "Value": "General Purpose"},
+        {"Type": "TERM_MATCH", "Field": "volumeType", "Value": "Standard"},
+    ]
+
+
+@pytest.mark.parametrize("service", list(USAGE_QUERIES))
+def test_usage_prices_refresh_to_the_bundled_us_east_1_records(
+    client: Any, stub: Stubber, service: str
+) -> None:
+    stub_usage(stub, service)
+
+    result = fetch_usage_prices(client, REGION, service)
+
+    bundled = PriceCatalog.bundled()
+    expected = {(p.sku, p.dimension) for q in USAGE_QUERIES[service] for p in q.prices}
+    assert {(r.sku, r.dimension) for r in result.records} == expected
+    for record in result.records:
+        old = bundled.price(record.service, record.sku, record.region, record.dimension)
+        assert (record.unit, tiers(record), record.free_quantity) == (old.unit, tiers(old), old.free_quantity)
+        assert (record.confidence, record.as_of, record.source) == (
+            "high",
+            PUBLISHED,
+            f"aws-price-list-{'AWSEvents' if service == 'AmazonEventBridge' else service}-2026-11-20",
+        )
+        assert record.price_list_sku and record.usage_type
+
+
+def test_a_leading_free_tier_becomes_the_free_quantity(client: Any, stub: Stubber) -> None:
+    stub_usage(stub, "AmazonSNS")
+
+    (record,) = fetch_usage_prices(client, REGION, "AmazonSNS").records
+
+    assert (tiers(record), record.free_quantity) == ([("0", None, "0.0000005")], Decimal(1_000_000))
+
+
+def test_budgets_keep_the_free_action_enabled_days_as_a_tier_and_take_usd_0_standard_budgets(
+    client: Any, stub: Stubber
+) -> None:
+    stub_usage(stub, "AWSBudgets", region="eu-central-1")
+
+    records = by_key(fetch_usage_prices(client, "eu-central-1", "AWSBudgets"))
+
+    action = records["AWSBudgets/standard/eu-central-1/ActionEnabledBudgetDays"]
+    assert tiers(action) == [("0", "62", "0"), ("62", None, "0.1")]
+    assert tiers(records["AWSBudgets/standard/eu-central-1/BudgetDays"]) == [("0", None, "0")]
+    assert action.notes.startswith("global service (Price List location Any)")
+
+
+def regional(docs: list[dict[str, Any]], region: str, code: str) -> list[dict[str, Any]]:
+    """The us-east-1 documents as another Region's: regionCode and the usagetype's billing-code prefix."""
+    moved = copy.deepcopy(docs)
+    for doc in moved:
+        attributes = doc["product"]["attributes"]
+        if "regionCode" in attributes:
+            attributes["regionCode"] = region
+            usage = attributes["usagetype"].removeprefix("USE1-").removeprefix("us-east-1-")
+            attributes["usagetype"] = f"{code}-{usage}"
+    return moved
+
+
+def test_other_regions_are_matched_on_their_billing_code_prefix(client: Any, stub: Stubber) -> None:
+    docs = regional(documents(USAGE), "eu-central-1", "EUC1")
+    stub_usage(stub, "AmazonDynamoDB", "eu-central-1", docs)
+
+    records = by_key(fetch_usage_prices(client, "eu-central-1", "AmazonDynamoDB"))
+
+    storage = records["AmazonDynamoDB/on-demand/eu-central-1/Storage"]
+    assert storage.usage_type == "EUC1-TimedStorage-ByteHrs"  # not EUC1-IA-TimedStorage-ByteHrs
+    assert usage_type_matches("eu-central-1-KMS-Keys", ("KMS-Keys",), "eu-central-1")
+    assert not usage_type_matches("IA-TimedStorage-ByteHrs", ("TimedStorage-ByteHrs",), "eu-central-1")
+    assert not usage_type_matches("EUW2-TimedStorage-ByteHrs", ("TimedStorage-ByteHrs",), "eu-central-1")
+
+
+def test_two_products_with_the_record_usagetype_are_an_error_naming_both(client: Any, stub: Stubber) -> None:
+    docs = documents(USAGE)
+    twin = copy.deepcopy(
+        next(d for d in docs if d["product"]["attributes"]["usagetype"] == "DataProcessing-Bytes")
+    )
+    twin["product"]["sku"] = "TWINTWINTWINTWIN"
+    twin["product"]["attributes"]["usagetype"] = "USE1-DataProcessing-Bytes"
+    stub_usage(stub, "AmazonCloudWatch", docs=[*docs, twin], queries=3)  # the third query is the Logs one
+
+    with pytest.raises(
+        PriceListError, match=r"2 products with usagetype DataProcessing-Bytes among .*TWINTWINTWINTWIN"
+    ):
+        fetch_usage_prices(client, REGION, "AmazonCloudWatch")
+
+
+def test_no_product_with_the_usagetype_names_what_came_back(client: Any, stub: Stubber) -> None:
+    docs = [d for d in documents(USAGE) if d["product"]["attributes"]["usagetype"] != "StateTransition"]
+    stub_usage(stub, "AmazonStates", docs=docs)
+
+    with pytest.raises(NoProductsError) as error:
+        fetch_usage_prices(client, REGION, "AmazonStates")
+
+    assert "no product with usagetype [<Region prefix>-]StateTransition among the 1 products matching" in str(
+        error.value
+    )
+    assert "usagetypes: StepFunctions-Request" in str(error.value)
+
+
+def test_an_unexpected_usage_unit_is_an_error(client: Any, stub: Stubber) -> None:
+    docs = documents(USAGE)
+    doc = next(d for d in docs if d["product"]["attributes"]["usagetype"] == "us-east-1-KMS-Keys")
+    (dimension,) = next(iter(doc["terms"]["OnDemand"].values()))["priceDimensions"].values()
+    dimension["unit"] = "Months"
+    stub_usage(stub, "awskms", docs=docs, queries=1)
+
+    with pytest.raises(PriceListError, match="is priced per 'Months', expected 'Keys'"):
+        fetch_usage_prices(client, REGION, "awskms")
+
+
+def test_a_product_of_another_region_is_refused(client: Any, stub: Stubber) -> None:
+    docs = documents(USAGE)
+    (query,) = USAGE_QUERIES["AmazonSNS"]
+    stray = copy.deepcopy(answer(query, REGION, docs)[0])
+    stray["product"]["attributes"]["regionCode"] = "us-west-2"
+    stub.add_response(
+        "get_products",
+        response(*answer(query, REGION, docs), stray),
+        request(query.service_code, query.query_filters(REGION)),
+    )
+
+    with pytest.raises(PriceListError, match="are not in us-east-1"):
+        fetch_usage_prices(client, REGION, "AmazonSNS")
+
+
+def test_cli_services_take_the_catalogue_names_comma_separated(
+    client: Any, stub: Stubber, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prices_cli, "client_factory", lambda: client)
+    stub_usage(stub, "AmazonS3")
+    stub_usage(stub, "AmazonVPC")
+    output = tmp_path / "prices.json"
+
+    args = parse("--region", REGION, "--services", "AmazonS3,amazonvpc", "--output", str(output))
+
+    assert args.services == ["AmazonS3", "AmazonVPC"]
+    assert args.func(args) == 0
+    assert {r.service for r in PriceFile.read(output).records} == {"AmazonS3", "AmazonVPC"}
+    with pytest.raises(SystemExit):
+        parse("--region", REGION, "--services", "AmazonS3,AmazonEC3")
+
+
+def test_the_missing_price_command_writes_an_override_the_constructs_pick_up(
+    client: Any, stub: Stubber, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command the missing-prices message names, run against the Price List, fills the gap at synth."""
+    import aws_cdk as cdk
+
+    from inferwise.constructs.scale_to_zero import InferenceModel, ScaleToZeroEndpoint
+    from inferwise.cost.recording import MissingPricesError
+
+    def endpoint(context: dict[str, Any]) -> ScaleToZeroEndpoint:
+        stack = cdk.Stack(cdk.App(context=context), "S", env=cdk.Environment(region="eu-central-1"))
+        image = "763104351884.dkr.ecr.eu-central-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.7.0"
+        return ScaleToZeroEndpoint(
+            stack, "Chat", instance_type="ml.g5.xlarge",
+            models=[InferenceModel(name="chat", image_uri=image, memory_mb=1024)],
+        )  # fmt: skip
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MissingPricesError) as missing:
+        _ = endpoint({}).cost_estimate
+    command = next(line.strip() for line in str(missing.value).splitlines() if "prices refresh" in line)
+    assert command == (
+        "inferwise prices refresh --region eu-central-1 --services AmazonSageMaker --instance-type ml.g5.xlarge "
+        "--output inferwise-prices.json"
+    )
+    (hosting,) = regional([document("sagemaker_us-east-1.json", "B7DHQ3TM5XK2ZW9C")], "eu-central-1", "EUC1")
+    stub.add_response(
+        "get_products",
+        response(hosting),
+        request("AmazonSageMaker", sagemaker_filters("eu-central-1", "ml.g5.xlarge")),
+    )
+    monkeypatch.setattr(prices_cli, "client_factory", lambda: client)
+    args = parse(*command.split()[3:])
+    assert args.func(args) == 0
+
+    estimate = endpoint({"inferwise:prices": "inferwise-prices.json"}).cost_estimate
+
+    line = next(line for line in estimate.lines if line.service_code == "AmazonSageMaker")
+    assert (line.price_source, line.unit_price, line.price_as_of) == (
+        "AmazonSageMaker/ml.g5.xlarge/eu-central-1/Hosting",
+        Decimal("1.408"),
+        PUBLISHED,
+    )

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from inferwise.cost.catalog import (
     BEDROCK_SERVICE,
-    GLOBAL_DIMENSION_PREFIX,
     INFERENCE_PROFILE_PREFIXES,
     PriceCatalog,
     UnknownPriceError,
@@ -210,30 +209,80 @@ def _check_job_sizes(
 
 # ------------------------------------------------------------------------------------- price catalogue
 def check_batch_price(catalog: PriceCatalog, model: BedrockModel, region: str) -> None:
-    """`ValueError` listing the batch-capable models when the catalogue has no batch price for `model`."""
+    """`ValueError` when the catalogue has no batch price for `model` in `region`.
+
+    The message says whether batch inference is offered for the model at all (a batch price in any Region of
+    the catalogue means it is; none anywhere means no batch price is known for it), names the batchable models
+    of the same family in `region`, and how to add the missing batch prices.
+    """
     try:
-        batch = catalog.has_batch_price(model.model_id, region)
-        reason = "the price catalogue has no batch price for it"
+        if catalog.has_batch_price(model.model_id, region):
+            return
+        offered = [r for r in catalog.regions() if catalog.has_batch_price(model.model_id, r)]
+        known = True
     except UnknownPriceError:
-        batch, reason = False, "the price catalogue does not know it"
-    if batch:
-        return
-    known = _batch_models(catalog, region)
+        offered, known = [], False
+    family = _batch_models(catalog, region, model)
+    how = (
+        "through the global cross-Region profile, global.<id>"
+        if model.profile == "global"
+        else "in-Region or through a geographic profile such as us.<id>"
+    )
+    same_family = f"Batchable {model.family} models with a batch price in {region} ({how}): {', '.join(family) or 'none'}."
+    if (
+        known
+        and model.profile != "global"
+        and catalog.has_batch_price(f"global.{model.foundation_model_id}", region)
+    ):
+        same_family += (
+            f" Its global cross-Region inference profile has a batch price in {region}: "
+            f"global.{model.foundation_model_id}."
+        )
+    if offered:
+        raise ValueError(
+            f"model_id {model.model_id!r} has no batch price in {region}. Batch inference is offered for it: the "
+            f"price catalogue has its batch price in {', '.join(offered)}. {same_family} To run it in {region}, add "
+            f"its batch-input and batch-output prices for {region} to a price override file: "
+            f"{_refresh_hint(model, region)}"
+        )
+    if known:
+        reason = (
+            "no Region of the price catalogue has a batch price for it, so no batch price is known for this "
+            "model anywhere"
+        )
+    else:
+        reason = (
+            "the price catalogue does not know this model in any Region, so no batch price is known for it"
+        )
     raise ValueError(
-        f"model_id {model.model_id!r} is an unknown or non-batch model in {region}: {reason}. Batch-capable models "
-        f"there: {', '.join(known) or 'none'} (inference profile ids such as us.<id> or global.<id> resolve to "
-        "these). If AWS supports batch inference for this model, add batch-input and batch-output prices with a "
-        "price override (docs/prices.md)."
+        f"model_id {model.model_id!r} has no batch price in {region}: {reason}. {same_family} If AWS supports batch "
+        "inference for this model, add batch-input and batch-output prices with a price override (docs/prices.md)."
     )
 
 
-def _batch_models(catalog: PriceCatalog, region: str) -> list[str]:
-    models = set()
-    for record in catalog.records(service=BEDROCK_SERVICE, region=region):
-        batch = record.dimension in ("batch-input", GLOBAL_DIMENSION_PREFIX + "batch-input")
-        if batch and any(record.sku.startswith(start) for start, _ in BATCH_MODEL_FAMILIES):
-            models.add(record.sku)
-    return sorted(models)
+def _refresh_hint(model: BedrockModel, region: str) -> str:
+    from inferwise.cost.refresh.names import BEDROCK_MODEL_IDS
+
+    target = 'name the file in cdk.json context "inferwise:prices" (docs/prices.md, When a price is missing)'
+    if model.foundation_model_id in BEDROCK_MODEL_IDS:
+        return (
+            f"inferwise prices refresh --region {region} --services AmazonBedrock --model "
+            f"{model.foundation_model_id} --output inferwise-prices.json, then {target}."
+        )
+    return f"write batch-input and batch-output records for {model.foundation_model_id} by hand and {target}."
+
+
+def _batch_models(catalog: PriceCatalog, region: str, model: BedrockModel) -> list[str]:
+    """The models of `model`'s family with a batch price in `region` for the same kind of profile.
+
+    A `global.` model counts the global profile's batch rate; any other counts the in-Region rate.
+    """
+    starts = tuple(start for start, of in BATCH_MODEL_FAMILIES if of == model.family)
+    prefix = "global." if model.profile == "global" else ""
+    candidates = {
+        r.sku for r in catalog.records(service=BEDROCK_SERVICE, region=region) if r.sku.startswith(starts)
+    }
+    return sorted(sku for sku in candidates if catalog.has_batch_price(prefix + sku, region))
 
 
 def token_prices(catalog: PriceCatalog, model: BedrockModel, region: str) -> dict[str, str]:

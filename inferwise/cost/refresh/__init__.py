@@ -11,7 +11,10 @@ every answer is checked before it becomes a `PriceRecord`:
   (e.g. a capacity-reservation row) is never taken as a price;
 * Bedrock rows are classified one by one: batch rows (`batch` anywhere in usagetype, feature or
   inferenceType, any case) only ever fill the `batch-*` dimensions, custom-model, provisioned, flex,
-  priority, long-context and media rows are left out, and two rows for the same dimension are an error.
+  priority, long-context and media rows are left out, and two rows for the same dimension are an error;
+* the usage-priced services (S3, CloudWatch, SNS, SQS, KMS, DynamoDB, Step Functions, EventBridge, EBS gp3,
+  public IPv4, Budgets) take, per record, the one product of an exact query whose usagetype is the record's
+  (`usage_prices`).
 
 Records carry the product SKU, usagetype, operation, the document's `publicationDate` as `as_of`, and a
 source key `aws-price-list-<serviceCode>-<date>` described in the returned `PriceFile`'s sources.
@@ -19,7 +22,8 @@ source key `aws-price-list-<serviceCode>-<date>` described in the returned `Pric
 `refresh` (here) fetches what is asked for, one service at a time. The parts: `query` (client, filters,
 `GetProducts` pages), `documents` (a `PriceList` element and its tiers), `price_records` (records and their
 sources), one module per service (`instances`, `aws_lambda`, `bedrock` with `bedrock_models` and
-`bedrock_rows`), and `price_files` (merging and writing). Everything importable from
+`bedrock_rows`, `usage_prices` for the rest), `names` (the service names `--services` takes, the catalogue's)
+and `price_files` (merging and writing). Everything importable from
 `inferwise.cost.refresh` before the split still is, from here.
 """
 
@@ -61,6 +65,7 @@ from inferwise.cost.refresh.instances import (
     fetch_sagemaker_hosting,
     sagemaker_filters,
 )
+from inferwise.cost.refresh.names import LEGACY_NAMES, SERVICES, service_name
 from inferwise.cost.refresh.price_files import (
     BUNDLED_DIR,
     combine_price_files,
@@ -80,9 +85,14 @@ from inferwise.cost.refresh.query import (
     fetch_products,
     make_pricing_client,
 )
-
-SERVICES: tuple[str, ...] = ("ec2", "sagemaker", "bedrock", "lambda")
-"""What `refresh` can fetch, in the order it fetches them (the CLI's `--service` choices)."""
+from inferwise.cost.refresh.usage_prices import (
+    BILLING_CODES,
+    USAGE_QUERIES,
+    UsagePrice,
+    UsageQuery,
+    fetch_usage_prices,
+    usage_type_matches,
+)
 
 
 @dataclass(frozen=True)
@@ -98,16 +108,17 @@ class _Selection:
     bedrock_models: list[str]
     explicit_types: bool
     explicit_models: bool
+    explicit_services: bool = False
 
 
 def _select(
     services: Iterable[str], instance_types: Sequence[str] | None, models: Sequence[str] | None
 ) -> _Selection:
     """The services, instance types and models to fetch: the ones named (checked), else the defaults."""
-    wanted = list(dict.fromkeys(services))
-    unknown = [s for s in wanted if s not in SERVICES]
-    if unknown:
-        raise PriceListError(f"unknown service {unknown[0]!r}; choose from {', '.join(SERVICES)}")
+    try:
+        wanted = list(dict.fromkeys(service_name(s) for s in services))
+    except ValueError as bad:
+        raise PriceListError(str(bad)) from None
     if models is not None:
         missing = [m for m in models if m not in BEDROCK_MODELS]
         if missing:
@@ -130,6 +141,7 @@ def _select(
         bedrock_models=list(models) if models is not None else list(BEDROCK_MODELS),
         explicit_types=instance_types is not None,
         explicit_models=models is not None,
+        explicit_services=set(wanted) != set(SERVICES),
     )
 
 
@@ -144,27 +156,32 @@ def _fetch_region(client: Any, region: str, selection: _Selection, warn: Warn | 
 
     files: list[PriceFile] = []
     for service in selection.services:
-        if service == "ec2":
+        if service == "AmazonEC2":
             for instance_type in dict.fromkeys(selection.ec2_types):
                 try:
                     files.append(fetch_ec2_on_demand(client, region, instance_type))
                 except NoProductsError as bad:
                     skip(f"EC2 {instance_type} in {region}", bad, explicit=selection.explicit_types)
-        elif service == "sagemaker":
+        elif service == "AmazonSageMaker":
             for instance_name in dict.fromkeys(selection.sagemaker_types):
                 try:
                     files.append(fetch_sagemaker_hosting(client, region, instance_name))
                 except NoProductsError as bad:
                     skip(f"SageMaker {instance_name} in {region}", bad, explicit=selection.explicit_types)
-        elif service == "bedrock":
+        elif service == "AmazonBedrock":
             for model_id in dict.fromkeys(selection.bedrock_models):
                 try:
                     files.append(fetch_bedrock_model(client, region, model_id, warn=warn))
                 except NoProductsError as bad:
                     skip(f"Bedrock {model_id} in {region}", bad, explicit=selection.explicit_models)
-        else:
+        elif service == "AWSLambda":
             for architecture in LAMBDA_ARCHITECTURES:
                 files.append(fetch_lambda(client, region, architecture))
+        if service in USAGE_QUERIES:
+            try:
+                files.append(fetch_usage_prices(client, region, service))
+            except NoProductsError as bad:
+                skip(f"{service} in {region}", bad, explicit=selection.explicit_services)
     return files
 
 
@@ -207,6 +224,7 @@ __all__ = [
     "BEDROCK_MODELS",
     "BEDROCK_SERVICE_CODE",
     "BEDROCK_UNIT",
+    "BILLING_CODES",
     "BUNDLED_DIR",
     "DEFAULT_EC2_INSTANCE_TYPES",
     "DEFAULT_SAGEMAKER_INSTANCE_TYPES",
@@ -215,6 +233,7 @@ __all__ = [
     "LAMBDA_ARCHITECTURES",
     "LAMBDA_FREE_TIER_NOTE",
     "LAMBDA_PRICES",
+    "LEGACY_NAMES",
     "MARKETPLACE_SUFFIX",
     "MAX_PAGES",
     "MAX_RESULTS",
@@ -222,11 +241,14 @@ __all__ = [
     "PRICING_REGION",
     "SERVICES",
     "SOURCE_PREFIX",
+    "USAGE_QUERIES",
     "BedrockModel",
     "Filter",
     "NoProductsError",
     "PriceListError",
     "PriceListProduct",
+    "UsagePrice",
+    "UsageQuery",
     "Warn",
     "bedrock_filters",
     "check_region",
@@ -238,13 +260,16 @@ __all__ = [
     "fetch_lambda",
     "fetch_products",
     "fetch_sagemaker_hosting",
+    "fetch_usage_prices",
     "lambda_filters",
     "make_pricing_client",
     "merge_price_files",
     "parse_price_list_item",
     "refresh",
     "sagemaker_filters",
+    "service_name",
     "summarize",
+    "usage_type_matches",
     "write_bundled",
     "write_override_file",
 ]
