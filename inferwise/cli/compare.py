@@ -2,8 +2,9 @@
 
 `add_compare_command(subparsers)` adds the `compare` sub-command to the `inferwise` parser; `inferwise.cli`
 owns the parser. The workload comes from flags, from a YAML file with the fields of
-`inferwise.cost.advisor.Workload` (`--workload FILE.yml`), or both (flags win). Errors are one line on
-stderr and exit code 2.
+`inferwise.cost.advisor.Workload` (`--workload FILE.yml`), or both (flags win); `--prices FILE.json` lays a
+price override file (the format of the cdk.json context `inferwise:prices`) over the bundled catalogue.
+Errors are one line on stderr and exit code 2, and they and the hints name the flags (`_with_flags`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from inferwise.cost.advisor import (
     tokens_text,
     workload_from_mapping,
 )
+from inferwise.cost.catalog import PriceCatalog, UnknownPriceError
 from inferwise.cost.render import usd
 from inferwise.cost.specs.ec2 import EC2_INSTANCE_SPECS
 
@@ -70,8 +72,9 @@ _SELF_HOSTED_FIELDS = {
 }
 
 
-class CompareError(ValueError):
-    """A workload the flags or the file cannot make; reported like the advisor's own `ValueError`s."""
+class CompareError(UserError):
+    """A workload the flags or the file cannot make; its message is final (it already names flags or the
+    file's field names)."""
 
 
 # ------------------------------------------------------------------------------------------------- parsing
@@ -124,6 +127,12 @@ def add_compare_command(subparsers: Subparsers) -> argparse.ArgumentParser:
         help="input + output tokens/s per instance, one per --instance-type in the same order",
     )
     add("--region", metavar="R", help="AWS Region to price (default us-east-1)")
+    add_file_option(
+        parser,
+        "--prices",
+        "FILE.json",
+        "price override file laid over the bundled catalogue (the format of the cdk.json context inferwise:prices)",
+    )
     add_format_option(parser, RENDERERS)
     add_file_option(parser, "--plot", "FILE.png", "write a cost-vs-volume chart (needs inferwise[plot])")
     parser.set_defaults(func=run_compare)
@@ -210,35 +219,69 @@ def workload_fields(args: argparse.Namespace) -> dict[str, Any]:
     return fields
 
 
-def _with_flags(message: str) -> str:
-    def name(match: re.Match[str]) -> str:
-        field = match.group(1)
-        flag = FLAG_FOR_FIELD.get(field)
-        return f"{field} ({flag})" if flag else field
+_FIELD_PATTERN = re.compile(
+    r"(?P<prefix>Workload\.)?\b(?P<field>"
+    + "|".join(sorted(FLAG_FOR_FIELD, key=len, reverse=True))
+    + r")\b(?:=(?P<value>Decimal\('[^']*'\)|[^\s,;)]+))?(?: \((?P<flag>--[\w-]+)\))?"
+)
 
-    return re.sub(r"Workload\.(\w+)", name, message)
+_CLI_WORDS = (
+    ('named by the cdk.json context key "inferwise:prices"', "passed with --prices FILE.json"),
+    ("PriceCatalog.bedrock_models() lists", "`inferwise prices show AmazonBedrock` lists"),
+)
+"""The catalogue's hints in the words of a synth (a context key, a Python method), said for the command line."""
 
 
-@user_errors(PROG, also=(ValueError,), rewrite=_with_flags)
+def _with_flags(message: str, *, field_names: bool = False) -> str:
+    """`message` with each workload field it names (`Workload.cache_hit_rate`, `cache_prefix_tokens=None`,
+    `batch_ok (--batch-ok)`) replaced by its flag; `field_names` keeps the field name in parentheses (for a
+    workload that came from a file). A bare word that is no identifier (`region`) is left alone."""
+
+    def flag(match: re.Match[str]) -> str:
+        field, value = match["field"], match["value"]
+        if match["prefix"] is None and "_" not in field:
+            return match[0]
+        text = FLAG_FOR_FIELD[field]
+        if value is not None and not (field == "batch_ok" and value == "True"):
+            text += "=" + re.sub(r"^Decimal\('(.*)'\)$", r"\1", value)
+        return f"{text} ({field})" if field_names else text
+
+    for synth_words, cli_words in _CLI_WORDS:
+        message = message.replace(synth_words, cli_words)
+    return _FIELD_PATTERN.sub(flag, message)
+
+
+def _catalog(args: argparse.Namespace) -> PriceCatalog:
+    bundled = PriceCatalog.bundled()
+    return bundled if args.prices is None else bundled.with_override_file(args.prices)
+
+
+@user_errors(PROG)
 def run_compare(args: argparse.Namespace) -> int:
     """The `compare` handler: build the workload, compare, render, optionally plot. Returns the exit code.
 
-    A workload the advisor refuses (`ValueError`, unknown price) names the flag of each field it cites.
+    A workload the advisor refuses (`ValueError`, unknown price) names the flag of each field it cites, and
+    the field name too when a `--workload` file is in play.
     """
-    workload = workload_from_mapping(workload_fields(args))
-    comparison = compare_serving_options(workload)
+    try:
+        catalog = _catalog(args)
+        comparison = compare_serving_options(workload_from_mapping(workload_fields(args)), catalog)
+    except (ValueError, UnknownPriceError) as bad:
+        if isinstance(bad, UserError):
+            raise
+        raise UserError(_with_flags(str(bad), field_names=args.workload is not None)) from None
     write_rendered(RENDERERS, args.format, comparison)
     if args.plot is not None:
-        _plot(comparison, args.plot)
+        _plot(comparison, args.plot, catalog)
         print(f"{PROG}: chart written to {args.plot}", file=sys.stderr)
     return 0
 
 
-def _plot(comparison: Comparison, path: Path) -> None:
+def _plot(comparison: Comparison, path: Path, catalog: PriceCatalog) -> None:
     from inferwise.cost.plot import PlotUnavailableError, plot_comparison
 
     try:
-        plot_comparison(comparison, path)
+        plot_comparison(comparison, path, catalog=catalog)
     except PlotUnavailableError as missing:
         raise UserError(str(missing)) from None
     except OSError as bad:
@@ -341,10 +384,12 @@ def render_table(comparison: Comparison) -> str:
     name_width = max(len(option.name) for option in comparison.options)
     for option in comparison.options:
         if not option.available:
-            out.append(f"{'-'.rjust(widths[0])}  {option.name.ljust(name_width)}  {option.reason}")
+            out.append(
+                f"{'-'.rjust(widths[0])}  {option.name.ljust(name_width)}  {_with_flags(option.reason)}"
+            )
     out += [
         "",
-        f"cheapest: {comparison.reason}",
+        f"cheapest: {_with_flags(comparison.reason)}",
         "",
         f"break-even volumes (searched {_searched(comparison)}):",
     ]
@@ -362,10 +407,10 @@ def render_markdown(comparison: Comparison) -> str:
     unpriced = [option for option in comparison.options if not option.available]
     if unpriced:
         out += ["", "Not priced:", ""]
-        out += [f"- {option.name}: {option.reason}" for option in unpriced]
+        out += [f"- {option.name}: {_with_flags(option.reason)}" for option in unpriced]
     out += [
         "",
-        f"**Cheapest:** {comparison.reason}",
+        f"**Cheapest:** {_with_flags(comparison.reason)}",
         "",
         f"Break-even volumes (searched {_searched(comparison)}):",
         "",

@@ -1,7 +1,9 @@
 """The cost report: every `inferwise:cost` estimate in a cloud assembly, per stack, with totals.
 
 The report is built from synthesized templates alone, so the synth-time plugin and `inferwise report`
-(which imports no user code) produce the same bytes from the same cloud assembly.
+(which imports no user code) produce the same bytes from the same cloud assembly. Its figures are the
+rounded ones of `inferwise.cost.render`: each construct's total in cents, every total a sum of those, so
+the table, the markdown and the JSON add up and agree.
 """
 
 from __future__ import annotations
@@ -10,11 +12,21 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from inferwise.cost.model import COST_METADATA_KEY, CostEstimate, EstimateFormatError
-from inferwise.cost.render import percent, quantity, usd
+from inferwise.cost.render import (
+    estimate_json,
+    estimate_total,
+    line_costs,
+    md_cell,
+    percent,
+    quantity,
+    share,
+    usd,
+)
 
 REPORT_JSON = "cost-report.json"
 REPORT_MARKDOWN = "cost-report.md"
@@ -35,10 +47,15 @@ class ConstructCost:
     estimate: CostEstimate
 
     @property
+    def monthly_total(self) -> Decimal:
+        """The estimate's monthly total in cents, as every rendering shows it."""
+        return estimate_total(self.estimate)
+
+    @property
     def baseline_total(self) -> Decimal:
-        """What the naive alternative costs; a construct without one counts at its own cost."""
+        """What the naive alternative costs, in cents; a construct without one counts at its own cost."""
         baseline = self.estimate.baseline
-        return self.estimate.monthly_total if baseline is None else baseline.monthly_total
+        return self.monthly_total if baseline is None else estimate_total(baseline)
 
 
 @dataclass(frozen=True)
@@ -47,11 +64,12 @@ class CostReport:
 
     constructs: tuple[ConstructCost, ...]
 
-    @property
+    @cached_property
     def monthly_total(self) -> Decimal:
-        return sum((c.estimate.monthly_total for c in self.constructs), Decimal(0))
+        """The sum of the constructs' totals in cents (so it is what their rows add up to)."""
+        return sum((c.monthly_total for c in self.constructs), Decimal(0))
 
-    @property
+    @cached_property
     def baseline_total(self) -> Decimal:
         return sum((c.baseline_total for c in self.constructs), Decimal(0))
 
@@ -61,13 +79,14 @@ class CostReport:
 
     @property
     def savings_percent(self) -> Decimal | None:
-        return None if self.baseline_total == 0 else self.savings_usd * 100 / self.baseline_total
+        """The saving as a share of the baseline, to one decimal; None when the baseline is $0."""
+        return share(self.savings_usd, self.baseline_total)
 
     def stacks(self) -> list[str]:
         return sorted({c.stack for c in self.constructs})
 
     def stack_total(self, stack: str) -> Decimal:
-        return sum((c.estimate.monthly_total for c in self.constructs if c.stack == stack), Decimal(0))
+        return sum((c.monthly_total for c in self.constructs if c.stack == stack), Decimal(0))
 
     def largest(self, count: int) -> list[ConstructCost]:
         return sorted(self.constructs, key=lambda c: (-c.estimate.monthly_total, c.estimate.construct_path))[
@@ -134,6 +153,8 @@ def report_from_cloud_assembly(cdk_out: Path) -> CostReport:
 
 
 def render_json(report: CostReport) -> str:
+    """The report as JSON: money in cents (each construct rounded once, every total a sum of those), unit
+    prices at catalogue precision, quantities to six decimals; docs/cost-model.md lists the fields."""
     data: dict[str, Any] = {
         "x_SchemaVersion": 1,
         "BillingCurrency": "USD",
@@ -146,7 +167,7 @@ def render_json(report: CostReport) -> str:
                 "x_StackName": stack,
                 "ListCost": str(report.stack_total(stack)),
                 "x_Constructs": [
-                    {"x_LogicalId": c.logical_id, **c.estimate.to_json()}
+                    {"x_LogicalId": c.logical_id, **estimate_json(c.estimate)}
                     for c in report.constructs
                     if c.stack == stack
                 ],
@@ -161,14 +182,15 @@ def _rows(report: CostReport) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for c in report.constructs:
         e = c.estimate
-        share = e.savings_percent
+        saved = c.baseline_total - c.monthly_total
+        saved_share = share(saved, c.baseline_total)
         saving = (
             "-"
-            if e.savings_usd is None
-            else usd(e.savings_usd) + ("" if share is None else f" ({percent(share)})")
+            if e.baseline is None
+            else usd(saved) + ("" if saved_share is None else f" ({percent(saved_share)})")
         )
-        baseline = "-" if e.baseline is None else f"{usd(e.baseline.monthly_total)} {e.baseline.pattern}"
-        rows.append((c.stack, e.construct_path, e.pattern, usd(e.monthly_total), baseline, saving))
+        baseline = "-" if e.baseline is None else f"{usd(c.baseline_total)} {e.baseline.pattern}"
+        rows.append((c.stack, e.construct_path, e.pattern, usd(c.monthly_total), baseline, saving))
     return rows
 
 
@@ -176,8 +198,8 @@ HEADERS = ("Stack", "Construct", "Pattern", "Monthly", "Baseline", "Saving")
 
 
 def _total_row(report: CostReport) -> tuple[str, ...]:
-    share = report.savings_percent
-    saving = usd(report.savings_usd) + ("" if share is None else f" ({percent(share)})")
+    saved_share = report.savings_percent
+    saving = usd(report.savings_usd) + ("" if saved_share is None else f" ({percent(saved_share)})")
     return ("TOTAL", "", "", usd(report.monthly_total), usd(report.baseline_total), saving)
 
 
@@ -206,39 +228,36 @@ def render_markdown(report: CostReport) -> str:
     out = ["# inferwise cost report", ""]
     if not report.constructs:
         return "\n".join([*out, "No cost estimates found in this cloud assembly.", ""])
-    share = report.savings_percent
+    saved_share = report.savings_percent
     out.append(
         f"**{usd(report.monthly_total)}/month** against a naive baseline of {usd(report.baseline_total)}/month"
-        + ("" if share is None else f": saves {usd(report.savings_usd)} ({percent(share)})")
+        + ("" if saved_share is None else f": saves {usd(report.savings_usd)} ({percent(saved_share)})")
         + "."
     )
     out += ["", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     out += [
-        "| " + " | ".join(_md(cell) for cell in row) + " |" for row in [*_rows(report), _total_row(report)]
+        "| " + " | ".join(md_cell(cell) for cell in row) + " |"
+        for row in [*_rows(report), _total_row(report)]
     ]
     for c in report.constructs:
         e = c.estimate
-        out += ["", f"## {_md(e.construct_path)} ({c.stack})", ""]
+        out += ["", f"## {md_cell(e.construct_path)} ({c.stack})", ""]
         out += [
             "| Component | Quantity | Unit | Unit price | Monthly | Category | Price source |",
             "|---|---:|---|---:|---:|---|---|",
         ]
-        for line in e.lines:
+        for line, cost in zip(e.lines, line_costs(e), strict=True):
             out.append(
-                f"| {_md(line.component)} | {quantity(line.monthly_quantity)} | {_md(line.pricing_unit)} "
-                f"| ${line.unit_price.normalize():f} | {usd(line.monthly_cost)} | {line.pricing_category} "
-                f"| {_md(line.price_source)} ({line.price_as_of.isoformat()}, {line.confidence}) |"
+                f"| {md_cell(line.component)} | {quantity(line.monthly_quantity)} | {md_cell(line.pricing_unit)} "
+                f"| ${line.unit_price.normalize():f} | {usd(cost)} | {line.pricing_category} "
+                f"| {md_cell(line.price_source)} ({line.price_as_of.isoformat()}, {line.confidence}) |"
             )
         assumptions = [*e.assumptions, *(a for line in e.lines for a in line.assumptions)]
         if assumptions:
-            out += ["", "Assumptions:", *(f"- {_md(a)}" for a in dict.fromkeys(assumptions))]
+            out += ["", "Assumptions:", *(f"- {md_cell(a)}" for a in dict.fromkeys(assumptions))]
         if e.notes:
-            out += ["", "Notes:", *(f"- {_md(n)}" for n in e.notes)]
+            out += ["", "Notes:", *(f"- {md_cell(n)}" for n in e.notes)]
     return "\n".join(out) + "\n"
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def write_report_files(report: CostReport, outdir: Path) -> tuple[Path, Path]:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from inferwise.cli.compare import add_compare_command
-from inferwise.cost.advisor import OPTION_NAMES, compare_serving_options, workload_from_mapping
+from inferwise.cli.compare import FLAG_FOR_FIELD, _with_flags, add_compare_command
+from inferwise.cost.advisor import (
+    OPTION_NAMES,
+    WORKLOAD_FIELDS,
+    compare_serving_options,
+    workload_from_mapping,
+)
+from inferwise.cost.catalog import PriceCatalog
 
 LLAMA_8B = "meta.llama3-1-8b-instruct-v1:0"
 BASIC = [
@@ -131,7 +140,7 @@ def test_a_workload_file_sets_fields_and_flags_override_it(
     [
         (
             ["--requests-per-month", "-5"],
-            "inferwise compare: requests_per_month (--requests-per-month) must be > 0, got -5\n",
+            "inferwise compare: --requests-per-month must be > 0, got -5\n",
         ),
         (
             ["--requests-per-month", "lots"],
@@ -139,7 +148,22 @@ def test_a_workload_file_sets_fields_and_flags_override_it(
         ),
         (
             ["--cache-prefix-tokens", "100", "--cache-hit-rate", "1.5"],
-            "inferwise compare: cache_hit_rate (--cache-hit-rate) must be between 0 and 1, got 1.5\n",
+            "inferwise compare: --cache-hit-rate must be between 0 and 1, got 1.5\n",
+        ),
+        (
+            ["--cache-hit-rate", "0.5"],
+            "inferwise compare: --cache-prefix-tokens and --cache-hit-rate go together: give both or neither, got "
+            "--cache-prefix-tokens=None, --cache-hit-rate=0.5\n",
+        ),
+        (
+            ["--cache-prefix-tokens", "900", "--cache-hit-rate", "0.5"],
+            "inferwise compare: --cache-prefix-tokens must be <= --input-tokens (500), got 900\n",
+        ),
+        (
+            ["--instance-type", "ml.c5.xlarge"],
+            "inferwise compare: --instance-type must be a SageMaker instance type inferwise knows (ml.g5.xlarge, "
+            "ml.g5.2xlarge, ml.g5.12xlarge, ml.g6.xlarge, ml.g6.2xlarge, ml.g6.12xlarge, ml.g6e.xlarge, "
+            "ml.g6e.2xlarge, ...), got 'ml.c5.xlarge'\n",
         ),
         (
             ["--instance-type", "x9.large"],
@@ -165,17 +189,108 @@ def test_an_argparse_error_is_one_line_too(capsys: pytest.CaptureFixture[str]) -
     assert err.startswith("inferwise compare: argument --format: invalid choice: 'xml'")
 
 
-def test_an_unknown_model_is_one_line_naming_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_model_is_one_line_naming_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
     err = _error(capsys, [*BASIC, "--model", "amazon.nova-mega-v9:0"])
     assert err.startswith(
-        "inferwise compare: model_id (--model) 'amazon.nova-mega-v9:0' has no Bedrock price in the catalogue for "
+        "inferwise compare: --model 'amazon.nova-mega-v9:0' has no Bedrock price in the catalogue for "
         "us-east-1: no AmazonBedrock price for model 'amazon.nova-mega-v9:0'"
+    )
+    assert "`inferwise prices show AmazonBedrock` lists the" in err
+    assert err.endswith(
+        "Add an override record in a price file passed with --prices FILE.json (see docs/prices.md).\n"
     )
 
 
 def test_a_missing_model_says_what_the_workload_needs(capsys: pytest.CaptureFixture[str]) -> None:
     assert _error(capsys, ["compare", "--requests-per-month", "5"]) == (
-        "inferwise compare: the workload needs model_id, input_tokens_per_request, output_tokens_per_request\n"
+        "inferwise compare: the workload needs --model, --input-tokens, --output-tokens\n"
+    )
+
+
+def test_with_a_workload_file_errors_name_the_field_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "w.yml"
+    path.write_text(f"model_id: {LLAMA_8B}\ninput_tokens_per_request: 5\noutput_tokens_per_request: 5\n")
+    assert _error(capsys, ["compare", "--workload", str(path), "--requests-per-month", "0"]) == (
+        "inferwise compare: --requests-per-month (requests_per_month) must be > 0, got 0\n"
+    )
+
+
+def test_hints_name_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(BASIC) == 0
+    out = capsys.readouterr().out
+    assert "no prompt cache described: pass --cache-prefix-tokens and --cache-hit-rate" in out
+    assert "no routing described: pass --small-model and --routed-share" in out
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", out.split("\ncheapest:", 1)[0]), (
+        "a Python field name in the table"
+    )
+    assert _run([*BASIC, "--format", "md"]) == 0
+    assert (
+        "- Bedrock + prompt caching: no prompt cache described: pass --cache-prefix-tokens and"
+        in capsys.readouterr().out
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Workload.cache_hit_rate must be between 0 and 1, got 1.5",
+        "Workload.cache_prefix_tokens and Workload.cache_hit_rate go together: give both or neither, got "
+        "cache_prefix_tokens=None, cache_hit_rate=Decimal('0.5')",
+        "batch requested for a real-time workload: batch_ok=True needs realtime=False",
+        "batch not requested: set batch_ok (--batch-ok) if the work can wait",
+        "Workload.graviton_tokens_per_second is required for m7g.large",
+        "Workload.region must be a non-empty string, got ''",
+    ],
+)
+def test_every_field_in_a_message_becomes_its_flag(message: str) -> None:
+    rewritten = _with_flags(message)
+    assert not re.search(
+        r"Workload\.|(?<![\w-])(" + "|".join(f for f in WORKLOAD_FIELDS if f != "realtime") + r")\b",
+        rewritten,
+    )
+    assert set(re.findall(r"--[a-z-]+", rewritten)) <= set(FLAG_FOR_FIELD.values())
+    assert _with_flags(message, field_names=True).count("(") >= rewritten.count("(")
+
+
+def test_every_workload_field_but_realtime_has_a_flag() -> None:
+    assert set(WORKLOAD_FIELDS) - set(FLAG_FOR_FIELD) == {
+        "realtime"
+    }  # a workload file sets it (or --batch-ok)
+
+
+def test_prices_lays_an_override_file_over_the_catalogue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = PriceCatalog.bundled().bedrock(LLAMA_8B, "us-east-1", "input")
+    override = {
+        "sources": {"our-rate": {"title": "our negotiated rate", "url": "", "as_of": "2026-11-01"}},
+        "records": [
+            {**record.to_json(), "tiers": [{"begin": "0", "end": None, "usd": "0.11"}], "source": "our-rate"}
+        ],
+    }
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(override))
+    assert _run([*BASIC, "--format", "json"]) == 0
+    bundled = json.loads(capsys.readouterr().out)
+    assert _run([*BASIC, "--format", "json", "--prices", str(path)]) == 0
+    overridden = json.loads(capsys.readouterr().out)
+
+    def on_demand(data: dict[str, Any]) -> Decimal:
+        return Decimal(next(o for o in data["x_Options"] if o["x_Option"] == "bedrock-on-demand")["ListCost"])
+
+    # 1M requests x 500 input tokens = 500M tokens: $0.11 less per 1M input tokens saves $55
+    assert on_demand(bundled) - on_demand(overridden) == Decimal(55)
+
+
+def test_a_price_file_that_does_not_parse_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text("{}")
+    assert _error(capsys, [*BASIC, "--prices", str(path)]) == (
+        f"inferwise compare: price file {path} must be a JSON object with a 'records' list\n"
     )
 
 
@@ -185,8 +300,8 @@ def test_batch_for_a_real_time_workload_file_is_refused(
     path = tmp_path / "w.yml"
     path.write_text("realtime: true\n", encoding="utf-8")
     assert _error(capsys, [*BASIC, "--workload", str(path), "--batch-ok"]) == (
-        "inferwise compare: batch requested for a real-time workload: batch_ok=True needs realtime=False (a batch "
-        "job returns within 24 h, not while a caller waits)\n"
+        "inferwise compare: batch requested for a real-time workload: --batch-ok (batch_ok) needs realtime=False (a "
+        "batch job returns within 24 h, not while a caller waits)\n"
     )
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import random
+import re
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,8 +16,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.cx_api import SynthesisMessageLevel
 
-from inferwise.cli import main
+from inferwise.cli import EXIT_BROKEN_PIPE, main
 from inferwise.cost.plugin import enable_cost_report
+from inferwise.cost.render import allocate_cents, cents
 from inferwise.cost.report import (
     ReportError,
     render_json,
@@ -152,3 +158,86 @@ def test_nested_stage_assemblies_are_reported(tmp_path: Path) -> None:
     assert dev == "Dev"
     assert prod.startswith("ProdBatch")  # a staged stack's artifact id carries a hash
     assert report.monthly_total == Decimal("91.00")
+
+
+# ------------------------------------------------------------------------------------------------ rounding
+@pytest.mark.parametrize(
+    ("amounts", "expected"),
+    [
+        (["0.335", "0.335"], ["0.34", "0.33"]),  # 0.67: the tie goes to the first
+        (["0.004", "0.004", "0.004"], ["0.01", "0.00", "0.00"]),
+        (["1.00", "0.001"], ["1.00", "0.00"]),  # whole cents are never changed
+        (["522.5", "522.5", "0.0149", "2.4"], ["522.50", "522.50", "0.01", "2.40"]),
+        ([], []),
+    ],
+)
+def test_line_cents_add_up_to_the_rounded_total(amounts: list[str], expected: list[str]) -> None:
+    values = [Decimal(a) for a in amounts]
+    total = cents(sum(values, Decimal(0)))
+    allocated = allocate_cents(values, total)
+    assert allocated == [Decimal(e) for e in expected]
+    assert sum(allocated, Decimal(0)) == total
+
+
+def test_cents_stay_within_a_cent_of_each_amount() -> None:
+    rng = random.Random(17)
+    for _ in range(300):
+        values = [Decimal(rng.randrange(0, 10**6)) / Decimal(10**4) for _ in range(rng.randrange(1, 12))]
+        allocated = allocate_cents(values, cents(sum(values, Decimal(0))))
+        assert sum(allocated, Decimal(0)) == cents(sum(values, Decimal(0)))
+        assert all(abs(a - v) < Decimal("0.01") for a, v in zip(allocated, values, strict=True))
+
+
+def test_rendered_json_is_in_cents_while_the_metadata_keeps_full_precision(
+    reference_assembly: VerifiedAssembly,
+) -> None:
+    written = json.loads((reference_assembly.outdir / "cost-report.json").read_text())
+    report = report_from_cloud_assembly(reference_assembly.outdir)
+    assert written == json.loads(render_json(report))  # the plugin writes what `inferwise report` renders
+    precise = [
+        line["ListCost"]
+        for name in reference_assembly.stack_names
+        for resource in reference_assembly.template(name)["Resources"].values()
+        if "inferwise:cost" in resource.get("Metadata", {})
+        for line in resource["Metadata"]["inferwise:cost"]["x_Lines"]
+    ]
+    assert any(len(cost.partition(".")[2]) > 2 for cost in precise)  # the template round trip stays exact
+    shown = [c for stack in written["x_Stacks"] for c in stack["x_Constructs"]]
+    assert all(re.fullmatch(r"\d+\.\d\d", c["ListCost"]) for c in shown)
+    assert Decimal(written["ListCost"]) == sum(Decimal(c["ListCost"]) for c in shown) == report.monthly_total
+    assert re.fullmatch(r"\d+\.\d", written["x_SavingsPercent"])
+
+
+def test_table_rows_add_up_to_the_total(reference_assembly: VerifiedAssembly) -> None:
+    table = render_table(report_from_cloud_assembly(reference_assembly.outdir)).splitlines()
+    monthly = [Decimal(re.findall(r"\$([\d,]+\.\d\d)", row)[0].replace(",", "")) for row in table[3:-2]]
+    total = Decimal(table[-1].split()[1].lstrip("$").replace(",", ""))
+    assert sum(monthly, Decimal(0)) == total
+
+
+# ------------------------------------------------------------------------------------------- broken pipes
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    result = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'"{sys.executable}" -m inferwise.cli prices show | head -n 1; echo "${{PIPESTATUS[0]}}" >&2',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert len(result.stdout.splitlines()) == 1
+    assert result.stderr == f"{EXIT_BROKEN_PIPE}\n"  # no traceback, no "Exception ignored" line
+
+
+def test_a_broken_pipe_returns_141(
+    fixture_assembly: VerifiedAssembly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["report", str(fixture_assembly.outdir)]) == EXIT_BROKEN_PIPE == 141

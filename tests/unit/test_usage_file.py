@@ -56,7 +56,7 @@ def test_a_changed_usage_file_shows_in_the_diff(tmp_path: Path, capsys: pytest.C
         "- assumption now: monthly_usd=150 from usage file head-usage.yml (constructs.Chat/Workload)"
         in out.out
     )
-    assert "monthly increase $50.00 is over --fail-increase-usd $40.00" in out.err
+    assert "monthly increase +$50.00 is above --fail-increase-usd 40" in out.err
 
 
 @pytest.mark.parametrize(
