@@ -18,6 +18,7 @@ from constructs import Construct
 
 from inferwise.constructs.guardrails import CostGuardrails, HardCap, TokenSpendAlarm
 from inferwise.cost.model import CostEstimate
+from inferwise.cost.specs.regions import geo_profile_prefix
 
 STACK_NAME_TAG = "aws:cloudformation:stack-name"
 """The AWS-generated cost allocation tag CloudFormation puts on every taggable resource of a stack."""
@@ -94,7 +95,8 @@ class CostGuardrailsStack(cdk.Stack):
     A $1,500 budget with ACTUAL alerts at 50/80/100 % and a forecast alert, a CUSTOM anomaly monitor on the
     project tag (an account may hold only one DIMENSIONAL services monitor and often has one already;
     custom monitors need a standalone or management account), anomaly alerts at $100 and 20 % impact,
-    token-spend alarms on two models (one with cache-token prices, one through a `us.` inference profile),
+    token-spend alarms on two models (one with cache-token prices, one through the geographic inference
+    profile of the stack's Region, e.g. `us.` in us-east-1),
     and a hard cap at 120 % that denies inference to the application's role.
     """
 
@@ -120,8 +122,12 @@ class CostGuardrailsStack(cdk.Stack):
             anomaly_threshold_usd=100,
             anomaly_threshold_percent=20,
             token_spend_alarms=[
-                TokenSpendAlarm(model_id="anthropic.claude-3-5-haiku-20241022-v1:0", max_usd_per_hour=5),
-                TokenSpendAlarm(model_id="us.amazon.nova-lite-v1:0", max_usd_per_hour=2, evaluation_hours=2),
+                TokenSpendAlarm(model_id="anthropic.claude-haiku-4-5-20251001-v1:0", max_usd_per_hour=5),
+                TokenSpendAlarm(
+                    model_id=f"{geo_profile_prefix(self.region)}amazon.nova-lite-v1:0",
+                    max_usd_per_hour=2,
+                    evaluation_hours=2,
+                ),
             ],
             hard_cap=HardCap(at_percent=120, deny_roles=[self.app_role]),
         )

@@ -31,7 +31,7 @@ from inferwise.stacks.guardrails import (
 )
 
 STACK = "CostGuardrailsStack"
-HAIKU = "anthropic.claude-3-5-haiku-20241022-v1:0"
+HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
 NOVA_LITE_PROFILE = "us.amazon.nova-lite-v1:0"
 ACCOUNT = {"Ref": "AWS::AccountId"}
 
