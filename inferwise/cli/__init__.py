@@ -15,10 +15,12 @@ import sys
 from collections.abc import Sequence
 
 from inferwise import __version__
+from inferwise.cli.actual import add_actual_command
 from inferwise.cli.compare import add_compare_command
 from inferwise.cli.diff import add_diff_command
 from inferwise.cli.prices import add_prices_command
 from inferwise.cli.report import add_report_command
+from inferwise.cli.tags import add_tags_command
 
 DESCRIPTION = "The `inferwise` command: cost reports from a cloud assembly, and the price catalogue."
 
@@ -36,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_diff_command(commands)
     add_compare_command(commands)
     add_prices_command(commands)
+    add_actual_command(commands)
+    add_tags_command(commands)
     return parser
 
 
