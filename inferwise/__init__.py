@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from inferwise.constructs.bedrock_batch import BedrockBatchPipeline, SmallBatch
+    from inferwise.constructs.gateway import GatewayUsage, InferenceGateway, Route, Tenant
     from inferwise.constructs.guardrails import CostGuardrails, HardCap, TokenSpendAlarm
     from inferwise.constructs.sagemaker_images import sagemaker_image
     from inferwise.constructs.scale_to_zero import InferenceModel, ScaleToZeroEndpoint
@@ -50,6 +51,10 @@ _PUBLIC = {
     "UserDataServing": "inferwise.constructs.spot_fleet",
     "QueueBacklogScaling": "inferwise.constructs.spot_fleet",
     "FleetUsage": "inferwise.cost.estimators.spot_fleet",
+    "InferenceGateway": "inferwise.constructs.gateway",
+    "Route": "inferwise.constructs.gateway",
+    "Tenant": "inferwise.constructs.gateway",
+    "GatewayUsage": "inferwise.constructs.gateway",
     "CostGuardrails": "inferwise.constructs.guardrails",
     "TokenSpendAlarm": "inferwise.constructs.guardrails",
     "HardCap": "inferwise.constructs.guardrails",
@@ -78,6 +83,10 @@ __all__ = [  # noqa: RUF022 - grouped as in _PUBLIC
     "UserDataServing",
     "QueueBacklogScaling",
     "FleetUsage",
+    "InferenceGateway",
+    "Route",
+    "Tenant",
+    "GatewayUsage",
     "CostGuardrails",
     "TokenSpendAlarm",
     "HardCap",

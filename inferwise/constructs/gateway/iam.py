@@ -1,0 +1,68 @@
+"""What the gateway function may do: Converse on the route models only, read and write its budget table,
+use the table's key through DynamoDB, write its own log group; and the cdk-nag acknowledgements that are left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from inferwise.constructs.nag import iam5_resource_finding
+from inferwise.cost.catalog import INFERENCE_PROFILE_PREFIXES
+
+INVOKE_ACTIONS = ["bedrock:InvokeModel"]
+"""Converse is authorized as bedrock:InvokeModel (there is no bedrock:Converse action, docs/aws-facts.md)."""
+
+
+def model_arns(scope: Construct, model_id: str) -> list[str]:
+    """The model, or (for a `us.`/`eu.`/`global.` ... profile) the profile and its model in every Region."""
+    stack = cdk.Stack.of(scope)
+    for prefix in INFERENCE_PROFILE_PREFIXES:
+        if model_id.startswith(prefix):
+            base = model_id[len(prefix) :]
+            return [
+                f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:inference-profile/{model_id}",
+                f"arn:{stack.partition}:bedrock:*::foundation-model/{base}",
+            ]
+    return [f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{model_id}"]
+
+
+def grant_function(
+    scope: Construct,
+    function: lambda_.Function,
+    models: Sequence[str],
+    table: dynamodb.Table,
+    key: kms.IKey,
+) -> None:
+    stack = cdk.Stack.of(scope)
+    resources = sorted({arn for model in models for arn in model_arns(scope, model)})
+    function.add_to_role_policy(iam.PolicyStatement(actions=INVOKE_ACTIONS, resources=resources))
+    function.add_to_role_policy(
+        iam.PolicyStatement(actions=["dynamodb:UpdateItem", "dynamodb:GetItem"], resources=[table.table_arn])
+    )
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}},
+        )
+    )
+    for arn in resources:
+        if ":*::foundation-model/" in arn:
+            assert function.role is not None
+            cdk.Validations.of(function.role).acknowledge(
+                cdk.Acknowledgment(
+                    id=iam5_resource_finding(stack, arn),
+                    reason=(
+                        "A cross-Region inference profile routes each call to the model in any Region it "
+                        "serves, so InvokeModel must be allowed on the foundation model in every Region; the "
+                        "model itself is named, and the profile ARN is in the same statement."
+                    ),
+                )
+            )

@@ -1,0 +1,49 @@
+"""CloudWatch embedded metric format (EMF): one log line per request becomes metrics per tenant and route.
+
+Lambda sends stdout to CloudWatch Logs, which extracts the metrics: no PutMetricData call, no extra latency.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+
+NAMESPACE = "inferwise/Gateway"
+METRICS = (
+    ("CostUSD", "None"),
+    ("InputTokens", "Count"),
+    ("OutputTokens", "Count"),
+    ("CacheReadInputTokens", "Count"),
+    ("CacheWriteInputTokens", "Count"),
+    ("Escalations", "Count"),
+    ("BudgetRefusals", "Count"),
+)
+"""The metrics of every line (`GatewayUsage` prices len(METRICS) x tenants x routes custom metrics)."""
+
+
+def emf_line(
+    tenant: str,
+    route: str,
+    values: Mapping[str, float | int],
+    properties: Mapping[str, object],
+    now_ms: int | None = None,
+) -> str:
+    """One EMF JSON line: dimensions Tenant and Route, every metric of METRICS (0 when absent)."""
+    document: dict[str, object] = {
+        "_aws": {
+            "Timestamp": int(time.time() * 1000) if now_ms is None else now_ms,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [["Tenant", "Route"]],
+                    "Metrics": [{"Name": name, "Unit": unit} for name, unit in METRICS],
+                }
+            ],
+        },
+        "Tenant": tenant,
+        "Route": route,
+        **{name: values.get(name, 0) for name, _ in METRICS},
+        **properties,
+    }
+    return json.dumps(document, separators=(",", ":"))

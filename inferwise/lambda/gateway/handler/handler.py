@@ -1,0 +1,242 @@
+"""gateway: one inference request -> budget reservation -> Bedrock Converse (small model first) -> settle.
+
+Function URL (AWS_IAM auth) handler. For each request:
+
+1. read it (Converse or OpenAI chat-completions shape; `requests.py`), find the tenant and the route;
+2. plan the models: the route's small model first when it has one and the request fits its context
+   (estimated input tokens + max output tokens), else the large model only;
+3. for each call: pick the service tier, reserve the call's worst case against the tenant's monthly budget
+   (`budget.reserve`), call Converse with a cache point after the system prompt where the route and the
+   model cache, then settle the reservation to the reported usage (`budget.settle`);
+4. escalate from the small to the large model when the small one stopped at `max_tokens` or said nothing;
+5. log one EMF line (cost, tokens, cache reads/writes, escalations per tenant and route) and answer in the
+   caller's shape. A refused first reservation is HTTP 429; a refused escalation returns the small model's
+   answer with `x-inferwise-escalation: refused-budget`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..common import budget
+from ..common.config import GatewayConfig, RouteConfig, load_config
+from ..common.metrics import emf_line
+from ..common.pricing import (
+    STANDARD,
+    Usage,
+    actual_micro_usd,
+    estimated_input_tokens,
+    usd,
+    worst_case_micro_usd,
+)
+from ..common.requests import BadRequest, GatewayRequest, parse_event
+from ..common.responses import (
+    answer_text,
+    budget_refused,
+    converse_body,
+    error,
+    http,
+    openai_body,
+)
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+
+CLIENT_ERRORS = frozenset({"ValidationException", "AccessDeniedException", "ResourceNotFoundException"})
+
+
+def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
+    return serve(
+        event,
+        config=_config(os.environ["GATEWAY_CONFIG"]),
+        bedrock=_client("bedrock-runtime"),
+        dynamodb=_client("dynamodb"),
+        table=os.environ["TABLE_NAME"],
+    )
+
+
+@functools.cache
+def _client(name: str) -> Any:
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.client(name)
+
+
+@functools.cache
+def _config(text: str) -> GatewayConfig:
+    return load_config(text)
+
+
+@dataclass
+class Outcome:
+    """What the calls of one request did, for the EMF line and the response."""
+
+    usage: Usage = field(default_factory=Usage)
+    cost_micro_usd: int = 0
+    escalations: int = 0
+    models: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+
+
+def serve(
+    event: Mapping[str, Any],
+    *,
+    config: GatewayConfig,
+    bedrock: Any,
+    dynamodb: Any,
+    table: str,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    emit: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    try:
+        request = parse_event(event)
+        route = _route(config, request)
+        if request.tenant not in config.tenants:
+            raise BadRequest("x-inferwise-tenant", f"unknown tenant {request.tenant!r}", status=403)
+        max_tokens = request.max_tokens or route.max_tokens
+        if max_tokens > route.max_tokens:
+            raise BadRequest(
+                "maxTokens" if request.shape == "converse" else "max_tokens",
+                f"at most {route.max_tokens} on route {route.name!r}, got {max_tokens}",
+            )
+    except BadRequest as bad:
+        return error(bad.status, "invalid_request", bad.message, field=bad.field)
+    return _run(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit)
+
+
+def _route(config: GatewayConfig, request: GatewayRequest) -> RouteConfig:
+    if request.route is None:
+        if len(config.routes) == 1:
+            return next(iter(config.routes.values()))
+        raise BadRequest(
+            "route", f"name a route (OpenAI `model`, x-inferwise-route): one of {', '.join(config.routes)}"
+        )
+    route = config.routes.get(request.route)
+    if route is None:
+        raise BadRequest("route", f"unknown route {request.route!r}; one of {', '.join(config.routes)}", 404)
+    return route
+
+
+def _run(
+    request: GatewayRequest,
+    route: RouteConfig,
+    max_tokens: int,
+    config: GatewayConfig,
+    bedrock: Any,
+    dynamodb: Any,
+    table: str,
+    now: Callable[[], datetime],
+    emit: Callable[[str], None],
+) -> dict[str, Any]:
+    input_estimate = estimated_input_tokens(request.body_chars)
+    fits_small = input_estimate + max_tokens <= route.small_context
+    plan = [route.small, route.model] if route.small and fits_small else [route.model]
+    deferrable = route.deferrable_default if request.deferrable is None else request.deferrable
+    outcome = Outcome()
+    response: Mapping[str, Any] | None = None
+    headers: dict[str, str] = {}
+    for position, model in enumerate(m for m in plan if m):
+        tier = config.tier_for(route, model, deferrable)
+        prices = config.prices_for(model, tier)
+        caching = route.cache and prices.caches and bool(request.system)
+        worst = worst_case_micro_usd(prices, input_estimate, max_tokens, caching=caching)
+        held = budget.reserve(dynamodb, table, request.tenant, config.tenants[request.tenant], worst, now())
+        if isinstance(held, budget.Refusal):
+            if response is None:
+                emit(emf_line(request.tenant, route.name, {"BudgetRefusals": 1}, {"model": model}))
+                return budget_refused(held, now().timestamp())
+            headers["x-inferwise-escalation"] = "refused-budget"
+            break
+        if position > 0:
+            outcome.escalations += 1
+        try:
+            reply = _converse(bedrock, request, model, tier, max_tokens, caching)
+        except Exception as failure:
+            budget.settle(dynamodb, table, held, 0)
+            return _bedrock_failure(failure, model, outcome, request, route, emit)
+        used = Usage.from_converse(reply.get("usage") or {})
+        cost = actual_micro_usd(prices, used)
+        budget.settle(dynamodb, table, held, cost)
+        outcome.usage += used
+        outcome.cost_micro_usd += cost
+        outcome.models += (model,)
+        outcome.tiers += (tier,)
+        response = reply
+        if not _needs_escalation(reply):
+            break
+    assert response is not None
+    _emit(emit, request, route, outcome)
+    headers |= {
+        "x-inferwise-model": outcome.models[-1],
+        "x-inferwise-tier": outcome.tiers[-1],
+        "x-inferwise-cost-usd": usd(outcome.cost_micro_usd),
+        "x-inferwise-escalations": str(outcome.escalations),
+    }
+    shape = openai_body if request.shape == "openai" else converse_body
+    return http(200, shape(response, outcome.models[-1]), headers)
+
+
+def _needs_escalation(reply: Mapping[str, Any]) -> bool:
+    return reply.get("stopReason") == "max_tokens" or not answer_text(reply).strip()
+
+
+def _converse(
+    bedrock: Any,
+    request: GatewayRequest,
+    model: str,
+    tier: str,
+    max_tokens: int,
+    caching: bool,
+) -> Mapping[str, Any]:
+    system = list(request.system)
+    if caching and "cachePoint" not in system[-1]:
+        system.append({"cachePoint": {"type": "default"}})
+    arguments: dict[str, Any] = {
+        "modelId": model,
+        "messages": request.messages,
+        "inferenceConfig": {**request.inference, "maxTokens": max_tokens},
+    }
+    if system:
+        arguments["system"] = system
+    if tier != STANDARD:
+        arguments["serviceTier"] = {"type": tier}
+    result: Mapping[str, Any] = bedrock.converse(**arguments)
+    return result
+
+
+def _bedrock_failure(
+    failure: Exception,
+    model: str,
+    outcome: Outcome,
+    request: GatewayRequest,
+    route: RouteConfig,
+    emit: Callable[[str], None],
+) -> dict[str, Any]:
+    code = getattr(failure, "response", {}).get("Error", {}).get("Code", type(failure).__name__)
+    logger.warning("bedrock %s failed: %s", model, failure)
+    _emit(emit, request, route, outcome)
+    if code == "ThrottlingException":
+        return error(429, "throttled", f"Bedrock throttled {model}; retry with backoff", model=model)
+    if code in CLIENT_ERRORS:
+        return error(400, "bedrock_rejected", f"{code}: {failure}", model=model)
+    return error(502, "bedrock_failed", f"{code} from {model}", model=model)
+
+
+def _emit(emit: Callable[[str], None], request: GatewayRequest, route: RouteConfig, outcome: Outcome) -> None:
+    values = {
+        "CostUSD": outcome.cost_micro_usd / 1_000_000,
+        "InputTokens": outcome.usage.input_tokens,
+        "OutputTokens": outcome.usage.output_tokens,
+        "CacheReadInputTokens": outcome.usage.cache_read_tokens,
+        "CacheWriteInputTokens": outcome.usage.cache_write_tokens,
+        "Escalations": outcome.escalations,
+    }
+    properties = {"models": list(outcome.models), "tiers": list(outcome.tiers), "shape": request.shape}
+    emit(emf_line(request.tenant, route.name, values, properties, int(time.time() * 1000)))

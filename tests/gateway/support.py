@@ -1,0 +1,152 @@
+"""A local Bedrock stand-in (Converse wire format on loopback) and moto DynamoDB for the gateway handler.
+
+Importing this module puts `inferwise/lambda` on sys.path, as the function's asset root is in Lambda.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "inferwise" / "lambda"
+if str(LAMBDA_ROOT) not in sys.path:
+    sys.path.insert(0, str(LAMBDA_ROOT))
+
+handler = importlib.import_module("gateway.handler.handler")
+config_module = importlib.import_module("gateway.common.config")
+pricing = importlib.import_module("gateway.common.pricing")
+
+REGION = "us-east-1"
+TABLE = "iw-gateway-budgets"
+LARGE = "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+SMALL = "global.anthropic.claude-haiku-4-5-20251001-v1:0"
+NOVA = "amazon.nova-pro-v1:0"
+
+Behaviour = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def reply(text: str = "ok", stop: str = "end_turn", **usage: int) -> dict[str, Any]:
+    counts = {"inputTokens": 10, "outputTokens": 5, **usage}
+    counts["totalTokens"] = counts["inputTokens"] + counts["outputTokens"]
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}] if text else []}},
+        "stopReason": stop,
+        "usage": counts,
+        "metrics": {"latencyMs": 1},
+    }
+
+
+class StandIn:
+    """Answers POST /model/{modelId}/converse with `behaviour(model_id, body)`; records every request."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.behaviour: Behaviour = lambda model, body: reply()
+        self._lock = threading.Lock()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                path = urllib.parse.unquote(self.path)
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+                if not (path.startswith("/model/") and path.endswith("/converse")):
+                    return self._send(404, {"message": f"no route {path}"})
+                model = path[len("/model/") : -len("/converse")]
+                with stand_in._lock:
+                    stand_in.calls.append((model, body))
+                answer = stand_in.behaviour(model, body)
+                status = answer.pop("_status", 200)
+                headers = {"x-amzn-errortype": answer.pop("_error")} if "_error" in answer else {}
+                self._send(status, answer, headers)
+
+            def _send(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def client(self) -> Any:
+        return boto3.client(
+            "bedrock-runtime",
+            region_name=REGION,
+            endpoint_url=self.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}, max_pool_connections=64),
+        )
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def stand_in() -> Iterator[StandIn]:
+    server = StandIn()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def create_table(dynamodb: Any) -> None:
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def event(body: Any, tenant: str | None = "acme", path: str = "/converse", **headers: str) -> dict[str, Any]:
+    all_headers = {k.replace("_", "-"): v for k, v in headers.items()}
+    if tenant is not None:
+        all_headers["x-inferwise-tenant"] = tenant
+    return {
+        "version": "2.0",
+        "rawPath": path,
+        "headers": all_headers,
+        "requestContext": {"http": {"method": "POST", "path": path}},
+        "body": body if isinstance(body, str) else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def converse_body(
+    text: str = "Hello", system: str | None = "You are terse.", max_tokens: int = 100
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "messages": [{"role": "user", "content": [{"text": text}]}],
+        "inferenceConfig": {"maxTokens": max_tokens},
+    }
+    if system is not None:
+        body["system"] = [{"text": system}]
+    return body
