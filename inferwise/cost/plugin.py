@@ -14,6 +14,7 @@ from inferwise import __version__
 from inferwise.cost.recording import MissingPrice, missing_in, missing_prices_message
 from inferwise.cost.render import usd
 from inferwise.cost.report import (
+    ConstructCost,
     CostReport,
     render_table,
     report_from_templates,
@@ -23,6 +24,8 @@ from inferwise.cost.report import (
 PLUGIN_NAME = "inferwise-cost"
 CAP_RULE = "monthly-cost-cap"
 MISSING_PRICES_RULE = "missing-prices"
+CAP_ACKNOWLEDGEMENT_ID = f"{PLUGIN_NAME}::{CAP_RULE}"
+"""What `Validations.of(app).acknowledge(Acknowledgment(id=..., reason=...))` takes to let synth pass the cap."""
 
 
 def _validate_cap(max_monthly_usd: Any) -> Decimal | None:
@@ -45,7 +48,8 @@ class CostReportPlugin:
 
     Writes `cost-report.json` and `cost-report.md` into the cloud assembly directory, prints a compact
     table to stderr, and fails synth when the total exceeds `max_monthly_usd`, naming the three largest
-    contributors. An estimate made with a missing price fails synth and writes no report.
+    contributors (one violation at the largest one's resource, so CDK prints it once; acknowledged with
+    `CAP_ACKNOWLEDGEMENT_ID`). An estimate made with a missing price fails synth and writes no report.
     """
 
     def __init__(self, outdir: Path, max_monthly_usd: Decimal | None = None) -> None:
@@ -85,16 +89,20 @@ class CostReportPlugin:
                 f"Largest contributors: {named}."
             ),
             fix="Lower the workload's usage assumptions or choose a cheaper pattern, or raise max_monthly_usd.",
-            violating_resources=[
-                cdk.PolicyViolatingResource(
-                    resource_logical_id=c.logical_id,
-                    template_path=str(c.template_path),
-                    locations=["Metadata/inferwise:cost"],
-                )
-                for c in top
-            ],
+            violating_resources=[_resource(top[0])],
         )
         return cdk.PolicyValidationPluginReport(success=False, violations=[violation])
+
+
+def _resource(construct: ConstructCost) -> cdk.PolicyViolatingResource:
+    """The one resource a violation points at. CDK prints a violation once per violating resource, so each
+    violation names one (the largest contributor, or the first incomplete estimate) and its description the
+    rest: the message is printed once."""
+    return cdk.PolicyViolatingResource(
+        resource_logical_id=construct.logical_id,
+        template_path=str(construct.template_path),
+        locations=["Metadata/inferwise:cost"],
+    )
 
 
 def _incomplete(report: CostReport) -> cdk.PolicyViolation | None:
@@ -122,14 +130,7 @@ def _incomplete(report: CostReport) -> cdk.PolicyViolation | None:
         severity="error",
         description=missing_prices_message(misses),
         fix="Add the missing prices to a price override file (docs/prices.md, When a price is missing).",
-        violating_resources=[
-            cdk.PolicyViolatingResource(
-                resource_logical_id=c.logical_id,
-                template_path=str(c.template_path),
-                locations=["Metadata/inferwise:cost"],
-            )
-            for c, _ in found
-        ],
+        violating_resources=[_resource(found[0][0])],
     )
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, CfnResource, Stack, Token
+from aws_cdk import CfnResource, Stack, Tags, Token
 from constructs import IConstruct, IValidation
 
 from inferwise.cost.catalog import (
@@ -35,11 +35,24 @@ from inferwise.cost.model import COST_METADATA_KEY, CostEstimate, CostLine, Pric
 from inferwise.cost.records import PriceRecord, PriceTier
 from inferwise.cost.render import estimate_summary
 from inferwise.cost.spot_discounts import SPOT_SERVICE, SpotDiscount
+from inferwise.cost.tagging import CONSTRUCT_TAG_KEY, STACK_TAG_KEY, construct_tag_value, stack_tag_value
 
 REGION_CONTEXT_KEY = "inferwise:region"
 """CDK context key naming the Region to price an environment-agnostic stack in."""
 
 DEFAULT_PRICING_REGION = "us-east-1"
+
+ANNOTATE_CONTEXT_KEY = "inferwise:annotate"
+"""CDK context key: `false` drops the one-line info annotation each construct adds with its estimate."""
+
+NOT_TAGGED_TYPES: tuple[str, ...] = ("AWS::CE::AnomalyMonitor", "AWS::CE::AnomalySubscription")
+"""Taggable types left without the inferwise tags: Cost Anomaly Detection is free (no spend to attribute) and
+its `ResourceTags` are create-only, so adding tags would replace the monitor, and a replacement DIMENSIONAL
+monitor fails (one per dimension per account, docs/aws-facts.md). User tags still reach them."""
+
+TAG_PRIORITY = 1000
+"""Priority of the `inferwise:stack` and `inferwise:construct` tags: above CDK's default (100 for `Tags.add`,
+200 for `Tags.remove`), so a user's tag or removal with the same key at default priority cannot replace them."""
 
 MISSING_PRICE_PREFIX = "MISSING:"
 """A placeholder cost line's `price_source` is this prefix and the catalogue key of the missing price."""
@@ -48,6 +61,8 @@ MISSING_PRICE_SOURCE = "missing-price"
 DEFAULT_OVERRIDE_FILE = "inferwise-prices.json"
 """The override file the missing-price message suggests when cdk.json names none."""
 
+_INFO = "aws:cdk:info"
+"""The metadata type of an info annotation (what `Annotations.add_info` writes)."""
 _LOG_ATTRIBUTE = "_inferwise_missing_prices"
 _ESTIMATE_ATTRIBUTE = "_inferwise_cost_estimate"
 _PLACEHOLDER_DATE = date(1970, 1, 1)
@@ -481,8 +496,10 @@ def record_estimate(
     usage file) and make it visible three ways.
 
     It becomes `construct.cost_estimate`, the `inferwise:cost` Metadata of `main_resource` in the template
-    (so `inferwise report` and `inferwise diff` work from a cloud assembly alone), and an info annotation.
-    Returns the stamped estimate.
+    (so `inferwise report` and `inferwise diff` work from a cloud assembly alone), and a one-line info
+    annotation (no stack trace; context `inferwise:annotate: false` drops it). Every taggable resource under
+    the construct is tagged `inferwise:stack` and `inferwise:construct` (`tag_resources`), so `inferwise
+    actual` finds its spend. Returns the stamped estimate.
 
     An estimate made with a missing price (see `RecordingCatalog`) is recorded with its placeholder lines
     marked, reading `construct.cost_estimate` raises `MissingPricesError`, and synth fails with the stack's
@@ -500,13 +517,50 @@ def record_estimate(
     main_resource.add_metadata(COST_METADATA_KEY, stamped.to_json())
     missing = missing_in(stamped)
     if missing:
-        Annotations.of(construct).add_info(
-            f"inferwise: no estimate, {len(missing)} price(s) missing: {', '.join(missing)}"
-        )
+        _annotate(construct, f"inferwise: no estimate, {len(missing)} price(s) missing: {', '.join(missing)}")
     else:
-        Annotations.of(construct).add_info(f"inferwise: {estimate_summary(stamped)}")
+        _annotate(construct, f"inferwise: {estimate_summary(stamped)}")
+    tag_resources(construct)
     if _guard_cost_estimate(construct):
         construct.__dict__[_ESTIMATE_ATTRIBUTE] = stamped
     else:
         setattr(construct, "cost_estimate", stamped)  # noqa: B010 - constructs expose it as a public attribute
     return stamped
+
+
+def _annotate(construct: IConstruct, message: str) -> None:
+    """One info annotation on `construct`, without the JavaScript stack trace `Annotations.add_info` records.
+
+    `Annotations.of(x).add_info` stores a stack trace of the jsii runtime with the entry, which the CDK CLI
+    prints as a `.../lib/program.js:1:5591` line above every message. The entry is written directly, with no
+    trace; context `inferwise:annotate: false` drops it (the cost report table says the same).
+    """
+    if str(construct.node.try_get_context(ANNOTATE_CONTEXT_KEY)).lower() == "false":
+        return
+    if any(entry.type == _INFO and entry.data == message for entry in construct.node.metadata):
+        return
+    construct.node.add_metadata(_INFO, message, stack_trace=False)
+
+
+def tag_resources(construct: IConstruct) -> None:
+    """Tag every taggable resource under `construct` with `inferwise:stack` and `inferwise:construct`.
+
+    The values come from `inferwise.cost.tagging` (shortened with a hash where AWS limits apply), the rule
+    `inferwise actual` reads the bill with. CDK's tag aspect reaches every taggable L1 under the construct,
+    including those tagged through `ResourceTags` (Budgets), except `NOT_TAGGED_TYPES`; user tags from
+    `Tags.of(...)` still apply. `TAG_PRIORITY` keeps a same-key user tag at default priority from replacing
+    these; a construct inside another is visited later, so its resources carry its own path.
+    """
+    try:
+        stack = Stack.of(construct)
+    except RuntimeError:
+        return
+    name = stack.stack_name
+    stack_value = name if Token.is_unresolved(name) else stack_tag_value(name)
+    for key, value in (
+        (STACK_TAG_KEY, stack_value),
+        (CONSTRUCT_TAG_KEY, construct_tag_value(construct.node.path)),
+    ):
+        Tags.of(construct).add(
+            key, value, priority=TAG_PRIORITY, exclude_resource_types=list(NOT_TAGGED_TYPES)
+        )

@@ -99,24 +99,92 @@ def stack_name(template_path: Path) -> str:
     return template_path.name.removesuffix(TEMPLATE_SUFFIX)
 
 
+# ------------------------------------------------------------------------------------------- the reader
+MANIFEST = "manifest.json"
+STACK_ARTIFACT = "aws:cloudformation:stack"
+NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
+MAX_NESTED_ASSEMBLIES = 16
+"""How deep Stage assemblies may nest (CDK nests one level per Stage)."""
+MAX_SHOWN = 200
+"""Characters of a parse error or a key quoted in a message."""
+
+_EXPECTED_DIRECTORY = "expected a CDK cloud assembly directory (the cdk.out that `cdk synth` writes)"
+_EXPECTED_MANIFEST = (
+    'expected the manifest.json of a CDK cloud assembly (a JSON object with "version" and "artifacts")'
+)
+_EXPECTED_TEMPLATE = "expected a CloudFormation template written by `cdk synth` (a JSON object)"
+
+
+def _short(text: object, limit: int = MAX_SHOWN) -> str:
+    shown = " ".join(str(text).split())
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    names = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _read_json(path: Path, expected: str) -> Any:
+    """The JSON document at `path`; a ReportError (naming the file and `expected`) for anything unreadable."""
+    try:
+        raw = path.read_bytes()
+    except OSError as bad:
+        raise ReportError(f"cannot read {path} ({bad.strerror or type(bad).__name__}): {expected}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        raise ReportError(f"{path} is not UTF-8 text (byte {bad.start} is not): {expected}") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ReportError(f"{path} is JSON nested too deeply to read: {expected}") from None
+    except ValueError as bad:  # JSONDecodeError, or an integer too long to convert
+        raise ReportError(f"{path} is not valid JSON ({_short(bad)}): {expected}") from None
+
+
+def _parse_estimate(template_path: Path, logical_id: str, entry: Any) -> CostEstimate:
+    problem: object
+    try:
+        return CostEstimate.from_json(entry)
+    except RecursionError:
+        problem = "it is nested too deeply"
+    except (EstimateFormatError, ArithmeticError, AttributeError, TypeError, ValueError) as bad:
+        problem = bad
+    raise ReportError(
+        f"{template_path}: resource {_short(logical_id, 100)} has an {COST_METADATA_KEY} entry that does not parse: "
+        f"{_short(problem)}"
+    )
+
+
 def estimates_in_template(template_path: Path) -> list[ConstructCost]:
     """Every `inferwise:cost` entry of one template; a ReportError names the template and resource."""
-    try:
-        template = json.loads(template_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as bad:
-        raise ReportError(f"cannot read template {template_path}: {bad}") from None
+    template = _read_json(template_path, _EXPECTED_TEMPLATE)
+    if not isinstance(template, dict):
+        raise ReportError(
+            f"{template_path} is {_kind(template)}, not a CloudFormation template: {_EXPECTED_TEMPLATE}"
+        )
+    resources = template.get("Resources", {})
+    if not isinstance(resources, dict):
+        raise ReportError(
+            f"{template_path}: Resources is {_kind(resources)}: expected an object of resources by logical id"
+        )
     found = []
-    for logical_id, resource in sorted((template.get("Resources") or {}).items()):
-        entry = (resource.get("Metadata") or {}).get(COST_METADATA_KEY)
-        if entry is None:
-            continue
-        try:
-            estimate = CostEstimate.from_json(entry)
-        except EstimateFormatError as bad:
-            raise ReportError(
-                f"{template_path}: resource {logical_id} has an {COST_METADATA_KEY} entry that does not parse: {bad}"
-            ) from None
-        found.append(ConstructCost(stack_name(template_path), logical_id, template_path, estimate))
+    for logical_id, resource in sorted(resources.items()):
+        where = f"{template_path}: resource {_short(logical_id, 100)}"
+        if not isinstance(resource, dict):
+            raise ReportError(f'{where} is {_kind(resource)}: expected an object with a "Type"')
+        metadata = resource.get("Metadata", {})
+        if not isinstance(metadata, dict):
+            raise ReportError(f"{where} has Metadata that is {_kind(metadata)}: expected an object")
+        entry = metadata.get(COST_METADATA_KEY)
+        if entry is not None:
+            estimate = _parse_estimate(template_path, logical_id, entry)
+            found.append(ConstructCost(stack_name(template_path), logical_id, template_path, estimate))
     return found
 
 
@@ -126,30 +194,97 @@ def report_from_templates(template_paths: Iterable[Path | str]) -> CostReport:
     return CostReport(tuple(constructs))
 
 
-def cloud_assembly_templates(cdk_out: Path) -> list[Path]:
-    """The stack templates of a cloud assembly (nested Stage assemblies included), read from manifest.json."""
-    manifest_path = cdk_out / "manifest.json"
+def read_manifest(cdk_out: Path) -> dict[str, Any]:
+    """The manifest of a CDK cloud assembly, refusing anything else (a CDKTF output, another tool's manifest)."""
+    if not cdk_out.exists():
+        raise ReportError(f"{cdk_out} does not exist: {_EXPECTED_DIRECTORY}; run `cdk synth` first")
+    if not cdk_out.is_dir():
+        raise ReportError(
+            f"{cdk_out} is a file, not a directory: {_EXPECTED_DIRECTORY}, which holds manifest.json"
+        )
+    manifest_path = cdk_out / MANIFEST
     if not manifest_path.is_file():
         raise ReportError(
             f"{cdk_out} is not a cloud assembly: it has no manifest.json (run `cdk synth` first, "
             "or pass the directory it wrote, usually cdk.out)"
         )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as bad:
-        raise ReportError(f"{manifest_path} is not valid JSON: {bad}") from None
+    manifest = _read_json(manifest_path, _EXPECTED_MANIFEST)
+    if not isinstance(manifest, dict):
+        raise ReportError(
+            f"{manifest_path} is {_kind(manifest)}, not a CDK cloud assembly manifest: {_EXPECTED_MANIFEST}"
+        )
+    if "artifacts" not in manifest and isinstance(manifest.get("stacks"), dict):
+        raise ReportError(
+            f"{cdk_out} is a CDK for Terraform (cdktf) output, not an AWS CDK cloud assembly: inferwise reads the "
+            "CloudFormation templates of `cdk synth` (aws-cdk-lib)"
+        )
+    wrong = [
+        f'"{key}" is {"missing" if key not in manifest else _kind(manifest[key])}'
+        for key, kind in (("version", str), ("artifacts", dict))
+        if not isinstance(manifest.get(key), kind)
+    ]
+    if wrong:
+        raise ReportError(
+            f"{manifest_path} is not a CDK cloud assembly manifest ({', '.join(wrong)}): {_EXPECTED_MANIFEST}"
+        )
+    return manifest
+
+
+def _artifact_path(cdk_out: Path, artifact_id: str, artifact: Any) -> tuple[str, Path] | None:
+    """(artifact type, the template or nested assembly it names) for a stack or a nested assembly, else None."""
+    where = f"{cdk_out / MANIFEST}: artifact {_short(artifact_id, 100)}"
+    if not isinstance(artifact, dict) or not isinstance(artifact.get("type"), str):
+        raise ReportError(f'{where} is {_kind(artifact)}: expected an object with a "type"')
+    kind = artifact["type"]
+    if kind not in (STACK_ARTIFACT, NESTED_ASSEMBLY_ARTIFACT):
+        return None
+    key = "templateFile" if kind == STACK_ARTIFACT else "directoryName"
+    properties = artifact.get("properties")
+    value = properties.get(key) if isinstance(properties, dict) else None
+    if not isinstance(value, str) or not value:
+        raise ReportError(f"{where} ({kind}) has no properties.{key}: expected a path inside {cdk_out}")
+    target = cdk_out / value
+    if not target.resolve().is_relative_to(cdk_out.resolve()):
+        raise ReportError(
+            f"{where} ({kind}) names {_short(value)}, outside the assembly: expected a path inside {cdk_out}"
+        )
+    exists = target.is_file() if kind == STACK_ARTIFACT else (target / MANIFEST).is_file()
+    if not exists:
+        what = "template" if kind == STACK_ARTIFACT else "nested assembly (with a manifest.json)"
+        raise ReportError(
+            f"{where} names the {what} {_short(value)}, which is not in {cdk_out}: expected the complete cdk.out "
+            "that `cdk synth` wrote"
+        )
+    return kind, target
+
+
+def cloud_assembly_templates(cdk_out: Path, *, _seen: tuple[Path, ...] = ()) -> list[Path]:
+    """The stack templates of a cloud assembly (nested Stage assemblies included), read from manifest.json.
+
+    Anything that is not a CDK cloud assembly is a ReportError naming the path and what was expected; an
+    assembly whose templates hold no estimate is valid (a report with no constructs).
+    """
+    if len(_seen) > MAX_NESTED_ASSEMBLIES or cdk_out.resolve() in _seen:
+        raise ReportError(
+            f"{cdk_out}: nested cloud assemblies loop or go deeper than {MAX_NESTED_ASSEMBLIES} levels: "
+            "expected the Stage assemblies `cdk synth` writes"
+        )
+    manifest = read_manifest(cdk_out)
     templates: list[Path] = []
-    for artifact in (manifest.get("artifacts") or {}).values():
-        properties = artifact.get("properties") or {}
-        if artifact.get("type") == "aws:cloudformation:stack":
-            templates.append(cdk_out / properties["templateFile"])
-        elif artifact.get("type") == "cdk:cloud-assembly":
-            templates.extend(cloud_assembly_templates(cdk_out / properties["directoryName"]))
+    for artifact_id, artifact in manifest["artifacts"].items():
+        named = _artifact_path(cdk_out, artifact_id, artifact)
+        if named is None:
+            continue
+        kind, path = named
+        if kind == STACK_ARTIFACT:
+            templates.append(path)
+        else:
+            templates.extend(cloud_assembly_templates(path, _seen=(*_seen, cdk_out.resolve())))
     return sorted(templates)
 
 
 def report_from_cloud_assembly(cdk_out: Path) -> CostReport:
-    return report_from_templates(cloud_assembly_templates(cdk_out))
+    return report_from_templates(cloud_assembly_templates(Path(cdk_out)))
 
 
 def render_json(report: CostReport) -> str:
