@@ -30,6 +30,7 @@ from inferwise.cli.common import (
     write_rendered,
 )
 from inferwise.cost.advisor import (
+    THROUGHPUT_FIELDS,
     WORKLOAD_FIELDS,
     Comparison,
     ServingOption,
@@ -53,23 +54,26 @@ FLAG_FOR_FIELD: dict[str, str] = {
     "batch_ok": "--batch-ok",
     "cache_prefix_tokens": "--cache-prefix-tokens",
     "cache_hit_rate": "--cache-hit-rate",
+    "cache_ttl": "--cache-ttl",
     "small_model_id": "--small-model",
     "routed_share": "--routed-share",
+    "service_tier": "--service-tier",
+    "substitute_model": "--substitute-model",
+    "precision": "--precision",
     "sagemaker_instance_type": "--instance-type",
     "inf2_instance_type": "--instance-type",
+    "gpu_instance_type": "--instance-type",
     "graviton_instance_type": "--instance-type",
-    "sagemaker_tokens_per_second": "--throughput",
-    "inf2_tokens_per_second": "--throughput",
-    "graviton_tokens_per_second": "--throughput",
+    "sagemaker_tokens_per_second": "--tokens-per-second",
+    "inf2_tokens_per_second": "--tokens-per-second",
+    "gpu_tokens_per_second": "--tokens-per-second",
+    "graviton_tokens_per_second": "--tokens-per-second",
+    "ops_hours_per_month": "--ops-hours-per-month",
+    "ops_hourly_usd": "--ops-hourly-usd",
+    "scenarios": "--scenarios",
     "region": "--region",
 }
 """The flag that sets each workload field (a YAML file sets any field by its name)."""
-
-_SELF_HOSTED_FIELDS = {
-    "sagemaker": ("sagemaker_instance_type", "sagemaker_tokens_per_second"),
-    "inf2": ("inf2_instance_type", "inf2_tokens_per_second"),
-    "graviton": ("graviton_instance_type", "graviton_tokens_per_second"),
-}
 
 
 class CompareError(UserError):
@@ -111,21 +115,21 @@ def add_compare_command(subparsers: Subparsers) -> argparse.ArgumentParser:
         help="shared prompt prefix tokens per request",
     )
     add("--cache-hit-rate", type=number, metavar="R", help="share of requests that hit the cache (0-1)")
+    add("--cache-ttl", choices=("5m", "1h"), help="how long the prompt cache lives: 5m (default) or 1h")
+    add(
+        "--deferrable",
+        action="store_true",
+        default=None,
+        help="the work may be late (not real-time): prices the Bedrock Flex tier where the model has it",
+    )
+    add(
+        "--service-tier",
+        choices=("flex", "priority"),
+        help="ask for a Bedrock service tier (error if not offered)",
+    )
     add("--small-model", metavar="ID", help="small model of a routed cascade")
     add("--routed-share", type=number, metavar="R", help="share of requests the small model handles (0-1)")
-    add(
-        "--instance-type",
-        action="append",
-        metavar="T",
-        help="a self-hosting instance type: ml.* (SageMaker), inf2.* or Graviton (Spot fleet); repeatable",
-    )
-    add(
-        "--throughput",
-        action="append",
-        type=number,
-        metavar="N",
-        help="input + output tokens/s per instance, one per --instance-type in the same order",
-    )
+    _add_self_hosting_flags(add)
     add("--region", metavar="R", help="AWS Region to price (default us-east-1)")
     add_file_option(
         parser,
@@ -162,15 +166,59 @@ def _read_workload_file(path: Path) -> dict[str, Any]:
     return dict(data)
 
 
+def _add_self_hosting_flags(add: Callable[..., Any]) -> None:
+    """The flags that shape the self-hosted options: substitute, precision, instances, throughput, people."""
+    add(
+        "--substitute-model",
+        metavar="NAME",
+        help="an open model to self-host in place of a closed one, e.g. meta-llama/Llama-3.1-70B-Instruct",
+    )
+    add(
+        "--precision",
+        choices=("bf16", "fp16", "fp8", "int8", "int4"),
+        help="self-hosted weights (default bf16)",
+    )
+    add(
+        "--instance-type",
+        action="append",
+        metavar="T",
+        help="pin a self-hosting instance type: ml.* (SageMaker), inf2.*, g5/g6/g6e (GPU fleet) or Graviton; repeatable",
+    )
+    add(
+        "--tokens-per-second",
+        "--throughput",
+        dest="tokens_per_second",
+        action="append",
+        type=number,
+        metavar="N",
+        help="your measured input + output tokens/s per instance, one per --instance-type in the same order",
+    )
+    add(
+        "--ops-hours-per-month",
+        type=number,
+        metavar="H",
+        help="people-hours a month a self-hosted option takes (20)",
+    )
+    add("--ops-hourly-usd", type=number, metavar="USD", help="cost of one of those hours (100)")
+    add("--scenarios", type=_multipliers, metavar="M,M,M", help="volume multipliers to compare (0.5,1,2)")
+
+
+def _multipliers(text: str) -> tuple[int | Decimal, ...]:
+    """`0.5,1,2` as numbers."""
+    return tuple(number(part.strip()) for part in text.split(","))
+
+
 def _instance_kind(instance_type: str) -> str:
     if instance_type.startswith("ml."):
         return "sagemaker"
+    if instance_type.split(".", 1)[0] in ("g5", "g6", "g6e"):
+        return "gpu"
     spec = EC2_INSTANCE_SPECS.get(instance_type)
     if spec is None:
         raise CompareError(
             f"--instance-type {instance_type!r} is not an instance type the advisor knows: pass a SageMaker type "
-            "(ml.g5.xlarge, ml.inf2.xlarge, ...), an Inferentia2 type (inf2.xlarge, ...) or a Graviton type "
-            "(c7g.16xlarge, m7g.2xlarge, ...)"
+            "(ml.g5.xlarge, ml.inf2.xlarge, ...), an Inferentia2 type (inf2.xlarge, ...), an EC2 GPU type "
+            "(g5.xlarge, g6e.xlarge, ...) or a Graviton type (c7g.16xlarge, m7g.2xlarge, ...)"
         )
     return "inf2" if spec.accelerator == "inferentia2" else "graviton"
 
@@ -189,19 +237,28 @@ def workload_fields(args: argparse.Namespace) -> dict[str, Any]:
         "cache_hit_rate": args.cache_hit_rate,
         "small_model_id": args.small_model,
         "routed_share": args.routed_share,
+        "cache_ttl": args.cache_ttl,
+        "service_tier": args.service_tier,
+        "substitute_model": args.substitute_model,
+        "precision": args.precision,
+        "ops_hours_per_month": args.ops_hours_per_month,
+        "ops_hourly_usd": args.ops_hourly_usd,
+        "scenarios": args.scenarios,
         "region": args.region,
     }
     fields.update({name: value for name, value in flags.items() if value is not None})
     if args.batch_ok:
         fields["batch_ok"] = True
+    if args.deferrable:
+        fields["realtime"] = False
     if fields.get("batch_ok") is True and "realtime" not in fields:
         fields["realtime"] = False
     types: list[str] = args.instance_type or []
-    throughputs: list[Any] = args.throughput or []
+    throughputs: list[Any] = args.tokens_per_second or []
     if throughputs and len(throughputs) != len(types):
         raise CompareError(
-            f"--throughput is given {len(throughputs)} time(s) and --instance-type {len(types)} time(s): pass one "
-            "--throughput per --instance-type, in the same order"
+            f"--tokens-per-second is given {len(throughputs)} time(s) and --instance-type {len(types)} time(s): pass "
+            "one --tokens-per-second per --instance-type, in the same order"
         )
     seen: set[str] = set()
     for position, instance_type in enumerate(types):
@@ -209,7 +266,7 @@ def workload_fields(args: argparse.Namespace) -> dict[str, Any]:
         if kind in seen:
             raise CompareError(f"--instance-type names two {kind} instance types; pass one of each kind")
         seen.add(kind)
-        type_field, throughput_field = _SELF_HOSTED_FIELDS[kind]
+        type_field, throughput_field = THROUGHPUT_FIELDS[kind]  # type: ignore[index]
         if throughputs:
             fields[throughput_field] = throughputs[position]
         elif fields.get(type_field) != instance_type:
@@ -303,7 +360,7 @@ def _instances(option: ServingOption) -> str:
 
 def _workload_line(comparison: Comparison) -> str:
     w = comparison.workload
-    mode = "real-time" if w.realtime else ("can wait (batch ok)" if w.batch_ok else "not real-time")
+    mode = "real-time" if w.realtime else ("can wait (batch ok)" if w.batch_ok else "deferrable")
     parts = [
         f"{w.requests:,.0f} requests/month x ({w.input_tokens_per_request:,} in + {w.output_tokens_per_request:,} out) "
         f"= {tokens_text(w.monthly_tokens)} tokens/month",
@@ -317,6 +374,10 @@ def _workload_line(comparison: Comparison) -> str:
         )
     if w.small_model_id is not None:
         parts.append(f"{float(w.routed_share or 0):.0%} routed to {w.small_model_id}")
+    if w.substitute_model is not None:
+        parts.append(f"self-hosted substitute {w.substitute_model}")
+    if w.precision != "bf16":
+        parts.append(f"self-hosted at {w.precision}")
     return "; ".join(parts)
 
 
@@ -349,22 +410,53 @@ def _searched(comparison: Comparison) -> str:
 HEADERS = ("#", "option", "$/month", "$/1M tokens", "instances", "utilisation", "confidence")
 
 
+def _row(rank: str, option: ServingOption) -> tuple[str, ...]:
+    assert option.monthly_cost is not None
+    return (
+        rank,
+        option.name,
+        usd(option.monthly_cost),
+        _unit(option.unit_cost_per_million_tokens),
+        _instances(option),
+        _share(option.utilisation),
+        option.confidence,
+    )
+
+
 def _rows(comparison: Comparison) -> list[tuple[str, ...]]:
-    rows: list[tuple[str, ...]] = []
-    for rank, option in enumerate(comparison.priced, start=1):
-        assert option.monthly_cost is not None
-        rows.append(
-            (
-                str(rank),
-                option.name,
-                usd(option.monthly_cost),
-                _unit(option.unit_cost_per_million_tokens),
-                _instances(option),
-                _share(option.utilisation),
-                option.confidence,
-            )
+    rows = [_row(str(rank), option) for rank, option in enumerate(comparison.priced, start=1)]
+    return rows + [_row("s", option) for option in comparison.substitutes]
+
+
+def _substitute_heading(comparison: Comparison) -> str:
+    model = comparison.substitutes[0].served_model
+    return f"s = self-hosted {model}, a different model from {comparison.workload.model_id}: quality not compared"
+
+
+def _people_line(comparison: Comparison) -> str | None:
+    w = comparison.workload
+    if not any(option.capacity is not None for option in comparison.options if option.available):
+        return None
+    if w.ops_monthly_usd == 0:
+        return "people: no operations cost counted (--ops-hours-per-month or --ops-hourly-usd is 0)"
+    return (
+        f"people: each self-hosted option includes {w.ops_hours_per_month:g} h x ${w.ops_hourly_usd:g} = "
+        f"{usd(w.ops_monthly_usd)}/month of operations on its own line (--ops-hours-per-month, --ops-hourly-usd: "
+        "an assumption to set)"
+    )
+
+
+def _scenario_lines(comparison: Comparison) -> list[str]:
+    names = {option.key: option.name for option in comparison.options}
+    tokens = comparison.workload.tokens_per_request
+    lines = []
+    for scenario in comparison.scenarios:
+        cost = scenario.costs[scenario.cheapest]
+        lines.append(
+            f"{scenario.multiplier:g}x ({tokens_text(scenario.requests_per_month * tokens)} tokens/month): "
+            f"{names[scenario.cheapest]} at {usd(cost)}/month"
         )
-    return rows
+    return lines
 
 
 def render_table(comparison: Comparison) -> str:
@@ -372,6 +464,7 @@ def render_table(comparison: Comparison) -> str:
     w = comparison.workload
     rows = _rows(comparison)
     widths = [max(len(row[i]) for row in [HEADERS, *rows]) for i in range(len(HEADERS))]
+    name_width = widths[1] = max(widths[1], *(len(option.name) for option in comparison.options))
     right = {0, 2, 3, 5}
 
     def fmt(row: Sequence[str]) -> str:
@@ -381,18 +474,19 @@ def render_table(comparison: Comparison) -> str:
     out = [f"{PROG}: {w.model_id} in {w.region}", f"workload: {_workload_line(comparison)}", ""]
     out += [fmt(HEADERS), fmt(["-" * width for width in widths])]
     out += [fmt(row) for row in rows]
-    name_width = max(len(option.name) for option in comparison.options)
     for option in comparison.options:
         if not option.available:
             out.append(
                 f"{'-'.rjust(widths[0])}  {option.name.ljust(name_width)}  {_with_flags(option.reason)}"
             )
-    out += [
-        "",
-        f"cheapest: {_with_flags(comparison.reason)}",
-        "",
-        f"break-even volumes (searched {_searched(comparison)}):",
-    ]
+    if comparison.substitutes:
+        out += ["", _substitute_heading(comparison)]
+    people = _people_line(comparison)
+    if people is not None:
+        out += ["", people]
+    out += ["", f"cheapest: {_with_flags(comparison.reason)}", "", "scenarios:"]
+    out += [f"  {line}" for line in _scenario_lines(comparison)]
+    out += ["", f"break-even volumes (searched {_searched(comparison)}):"]
     out += [f"  {line}" for line in _break_even_lines(comparison)]
     return "\n".join(out) + "\n"
 
@@ -404,17 +498,18 @@ def render_markdown(comparison: Comparison) -> str:
     out.append("| " + " | ".join(HEADERS) + " |")
     out.append("|" + "|".join("---:" if i in {0, 2, 3, 5} else "---" for i in range(len(HEADERS))) + "|")
     out += ["| " + " | ".join(row) + " |" for row in _rows(comparison)]
+    if comparison.substitutes:
+        out += ["", _substitute_heading(comparison) + "."]
     unpriced = [option for option in comparison.options if not option.available]
     if unpriced:
         out += ["", "Not priced:", ""]
         out += [f"- {option.name}: {_with_flags(option.reason)}" for option in unpriced]
-    out += [
-        "",
-        f"**Cheapest:** {_with_flags(comparison.reason)}",
-        "",
-        f"Break-even volumes (searched {_searched(comparison)}):",
-        "",
-    ]
+    people = _people_line(comparison)
+    if people is not None:
+        out += ["", people[0].upper() + people[1:] + "."]
+    out += ["", f"**Cheapest:** {_with_flags(comparison.reason)}", "", "Scenarios:", ""]
+    out += [f"- {line}" for line in _scenario_lines(comparison)]
+    out += ["", f"Break-even volumes (searched {_searched(comparison)}):", ""]
     out += [f"- {line}" for line in _break_even_lines(comparison)]
     return "\n".join(out) + "\n"
 

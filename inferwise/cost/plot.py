@@ -19,15 +19,27 @@ POINTS_PER_DECADE = 40
 
 _COLOURS: dict[str, str] = {
     "bedrock-on-demand": "#1f77b4",
+    "bedrock-global": "#aec7e8",
+    "bedrock-flex": "#98df8a",
+    "bedrock-priority": "#393b79",
     "bedrock-batch": "#2ca02c",
     "bedrock-prompt-cache": "#17becf",
     "bedrock-routed": "#9467bd",
     "sagemaker-always-on": "#d62728",
     "scale-to-zero": "#ff7f0e",
     "spot-inf2": "#8c564b",
+    "spot-gpu": "#e377c2",
     "spot-graviton": "#7f7f7f",
 }
-_BEDROCK = ("bedrock-on-demand", "bedrock-batch", "bedrock-prompt-cache", "bedrock-routed")
+_BEDROCK = (
+    "bedrock-on-demand",
+    "bedrock-global",
+    "bedrock-flex",
+    "bedrock-priority",
+    "bedrock-batch",
+    "bedrock-prompt-cache",
+    "bedrock-routed",
+)
 _FLOOR_USD = 0.01
 """Costs below a cent are drawn at a cent: a log axis has no zero."""
 

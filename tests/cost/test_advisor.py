@@ -15,12 +15,10 @@ from hypothesis import strategies as st
 from inferwise.cost.advisor import (
     BREAK_EVEN_TOLERANCE_USD,
     DAYS_PER_MONTH,
-    ILLUSTRATIVE,
     OPTION_KEYS,
     PROVISIONED_REASON,
     SPOT_ON_DEMAND_BASE,
     SPOT_PERCENT_ABOVE_BASE,
-    THROUGHPUT_DEFAULTS,
     BreakEven,
     Comparison,
     Workload,
@@ -36,7 +34,6 @@ from inferwise.cost.catalog import PriceCatalog
 from inferwise.cost.estimators.bedrock_batch import token_lines
 from inferwise.cost.estimators.bedrock_on_demand import TokenUsage, estimate_bedrock_on_demand
 from inferwise.cost.model import HOURS_PER_MONTH
-from inferwise.cost.specs.ec2 import EC2_INSTANCE_SPECS
 from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
 
 CATALOG = PriceCatalog.bundled()
@@ -239,7 +236,12 @@ def test_provisioned_throughput_is_listed_as_not_priced_never_zero() -> None:
 
 # ------------------------------------------------------------------------------------------ self-hosting
 def test_scale_to_zero_equals_always_on_at_24_active_hours_apart_from_its_alarms() -> None:
-    workload = _workload(active_hours_per_day=24)
+    workload = _workload(
+        active_hours_per_day=24,
+        sagemaker_instance_type="ml.g5.xlarge",
+        sagemaker_tokens_per_second=300,
+        ops_hours_per_month=0,
+    )
     always_on = price_option(workload, "sagemaker-always-on", CATALOG)
     scale_to_zero = price_option(workload, "scale-to-zero", CATALOG)
     assert always_on.estimate is not None and scale_to_zero.estimate is not None
@@ -312,25 +314,20 @@ def test_utilisation_is_average_load_over_provisioned_capacity() -> None:
     assert option.unit_cost_per_million_tokens == option.monthly_cost * MILLION / workload.monthly_tokens  # type: ignore[operator]
 
 
-def test_self_hosted_options_carry_the_throughput_assumption_and_low_confidence_for_defaults() -> None:
-    option = price_option(_workload(), "spot-inf2", CATALOG)
-    assert option.confidence == "low"
-    assert any(ILLUSTRATIVE in text for text in option.assumptions)
-    measured = price_option(_workload(inf2_tokens_per_second=300), "spot-inf2", CATALOG)
-    assert any("(your measurement: your measurement)" in text for text in measured.assumptions)
+def test_self_hosted_options_carry_the_throughput_source_and_its_confidence() -> None:
+    scaled = price_option(_workload(ops_hours_per_month=0), "spot-inf2", CATALOG)
+    assert (scaled.instance_type, scaled.confidence) == ("inf2.xlarge", "low")
+    assert any(
+        "scaled from the 24 to the 2 AWS Inferentia2 NeuronCore-v2(s)" in t for t in scaled.assumptions
+    )
+    assert any("github.com/huggingface/optimum-neuron@7092ed57" in t for t in scaled.assumptions)
+    measured = price_option(
+        _workload(inf2_tokens_per_second=300, ops_hours_per_month=0), "spot-inf2", CATALOG
+    )
+    assert any(
+        "300 input + output tokens/s per instance (your measurement)" in t for t in measured.assumptions
+    )
     assert measured.confidence == "medium"  # the Spot line's own confidence, not the throughput's
-
-
-def test_throughput_defaults_cite_a_source_or_say_they_have_none_and_are_priced() -> None:
-    for instance_type, default in THROUGHPUT_DEFAULTS.items():
-        assert default.tokens_per_second > 0
-        assert ILLUSTRATIVE in default.source or "blog" in default.source, instance_type
-        if instance_type.startswith("ml."):
-            assert instance_type in INSTANCE_SPECS
-            CATALOG.price("AmazonSageMaker", instance_type, REGION, "Hosting")
-        else:
-            assert instance_type in EC2_INSTANCE_SPECS
-            CATALOG.price("AmazonEC2", instance_type, REGION, "OnDemand")
 
 
 def test_spot_fleet_settings_match_the_construct_defaults() -> None:
@@ -342,13 +339,15 @@ def test_spot_fleet_settings_match_the_construct_defaults() -> None:
 
 
 def test_an_unpriced_region_makes_self_hosting_unavailable_not_zero() -> None:
-    workload = _workload(model_id=NOVA_PRO, region="eu-west-1")
+    workload = _workload(
+        model_id=NOVA_PRO, region="eu-west-1", substitute_model="meta-llama/Llama-3.1-8B-Instruct"
+    )
     comparison = compare_serving_options(workload)
     for key in ("sagemaker-always-on", "scale-to-zero"):
         option = comparison.option(key)
         assert not option.available and option.monthly_cost is None
         assert option.reason.startswith(
-            "not priced: no AmazonSageMaker price for sku 'ml.g5.xlarge' in eu-west-1"
+            "not priced: no AmazonSageMaker price for sku 'ml.inf2.xlarge' in eu-west-1"
         )
 
 
@@ -389,9 +388,32 @@ def test_options_are_cheapest_first_with_every_line_traced_to_a_catalogue_key(bu
     json.dumps(busy.to_json())
 
 
-def test_break_evens_are_where_the_costs_cross(busy: Comparison) -> None:
+@pytest.fixture(scope="module")
+def open_busy() -> Comparison:
+    """An open model, so self-hosted options (step costs) rank with the per-token ones."""
+    return compare_serving_options(
+        Workload(
+            model_id=LLAMA_8B,
+            requests_per_month=300_000,
+            input_tokens_per_request=1_000,
+            output_tokens_per_request=300,
+            active_hours_per_day=10,
+            peak_to_average=3,
+            realtime=False,
+            batch_ok=True,
+            small_model_id=NOVA_MICRO,
+            routed_share=0.6,
+            sagemaker_tokens_per_second=5_000,
+            graviton_instance_type="c7g.4xlarge",
+            graviton_tokens_per_second=40,
+        )
+    )
+
+
+def test_break_evens_are_where_the_costs_cross(open_busy: Comparison) -> None:
+    busy = open_busy
     crossings = [item for item in busy.break_evens if item.kind == "cross"]
-    assert len(crossings) >= 2
+    assert crossings
     for item in crossings:
         assert item.requests_per_month is not None and item.monthly_tokens is not None
         at = item.requests_per_month
@@ -410,7 +432,10 @@ def test_break_evens_are_where_the_costs_cross(busy: Comparison) -> None:
         assert item.monthly_tokens == at * busy.workload.tokens_per_request
 
 
-def test_a_break_even_at_a_step_says_which_option_jumps_and_the_order_still_flips(busy: Comparison) -> None:
+def test_a_break_even_at_a_step_says_which_option_jumps_and_the_order_still_flips(
+    open_busy: Comparison,
+) -> None:
+    busy = open_busy
     steps = [item for item in busy.break_evens if item.kind == "step"]
     assert steps
     for item in steps:
@@ -452,9 +477,9 @@ def test_break_even_of_per_token_pricing_and_an_always_on_endpoint_is_the_endpoi
 
 
 def test_no_break_even_when_the_order_never_changes_in_the_searched_range() -> None:
-    comparison = compare_serving_options(_workload())
+    comparison = compare_serving_options(_workload(model_id=NOVA_PRO, realtime=False))
     first = comparison.break_evens[0]
-    assert (first.cheaper, first.other) == ("bedrock-on-demand", comparison.priced[1].key)
+    assert (first.cheaper, first.other) == ("bedrock-flex", "bedrock-on-demand")
     assert first.monthly_tokens is None and first.kind is None
     low, high = first.searched_tokens
     assert (low, high) == (
@@ -526,12 +551,26 @@ def test_the_reason_names_the_cheapest_and_why(busy: Comparison) -> None:
             "inf2.48xlarge, inf2.8xlarge, inf2.xlarge), got 'c7g.xlarge'",
         ),
         (
-            {"graviton_instance_type": "m7g.2xlarge"},
-            "Workload.graviton_tokens_per_second is required for m7g.2xlarge: there is no default throughput for it "
-            "(defaults exist for ml.g5.xlarge, ml.g5.2xlarge, ml.inf2.xlarge, inf2.xlarge, inf2.8xlarge, "
-            "c7g.16xlarge); pass your own measurement in input + output tokens/s",
+            {"gpu_instance_type": "p5.48xlarge"},
+            "Workload.gpu_instance_type must be an EC2 GPU instance type (g5, g6, g6e) the advisor knows (g5.xlarge, "
+            "g5.2xlarge, g5.4xlarge, g5.8xlarge, g5.16xlarge, g5.12xlarge, g5.24xlarge, g5.48xlarge, ...), got "
+            "'p5.48xlarge'",
         ),
         ({"inf2_tokens_per_second": 0}, "Workload.inf2_tokens_per_second must be > 0, got 0"),
+        ({"gpu_tokens_per_second": -1}, "Workload.gpu_tokens_per_second must be > 0, got -1"),
+        ({"precision": "fp4"}, "Workload.precision must be one of bf16, fp16, fp8, int8, int4, got 'fp4'"),
+        ({"service_tier": "turbo"}, "Workload.service_tier must be one of flex, priority, got 'turbo'"),
+        ({"cache_ttl": "2h"}, "Workload.cache_ttl must be one of 5m, 1h, got '2h'"),
+        ({"scenarios": (0.5, 0, 2)}, "Workload.scenarios must be > 0 and <= 1000, got 0"),
+        ({"ops_hours_per_month": -2}, "Workload.ops_hours_per_month must be >= 0, got -2"),
+        (
+            {"substitute_model": "acme/Giant-1T"},
+            "Workload.substitute_model must be an open model the catalogue sizes (meta-llama/Meta-Llama-3-8B-Instruct, "
+            "meta-llama/Llama-3.1-8B-Instruct, meta-llama/Meta-Llama-3-70B-Instruct, meta-llama/Llama-3.1-70B-Instruct, "
+            "meta-llama/Llama-3.3-70B-Instruct, mistralai/Mistral-7B-Instruct-v0.2, "
+            "mistralai/Mixtral-8x7B-Instruct-v0.1, Qwen/Qwen2.5-7B-Instruct, Qwen/Qwen2.5-72B-Instruct), got "
+            "'acme/Giant-1T'",
+        ),
     ],
 )
 def test_bad_input_is_a_value_error_naming_field_value_and_range(

@@ -101,8 +101,10 @@ def test_flags_set_batch_cache_routing_and_instances(capsys: pytest.CaptureFixtu
         "--input-tokens", "1000", "--output-tokens", "300", "--batch-ok", "--active-hours-per-day", "10",
         "--peak-to-average", "3", "--cache-prefix-tokens", "600", "--cache-hit-rate", "0.8",
         "--small-model", "amazon.nova-micro-v1:0", "--routed-share", "0.6",
-        "--instance-type", "ml.g6.xlarge", "--throughput", "150",
+        "--substitute-model", "meta-llama/Llama-3.1-8B-Instruct",
+        "--instance-type", "ml.g6.xlarge", "--tokens-per-second", "150",
         "--instance-type", "m7g.2xlarge", "--throughput", "4",
+        "--instance-type", "g6e.xlarge", "--tokens-per-second", "900",
         "--format", "json",
     ]  # fmt: skip
     assert _run(argv) == 0
@@ -111,9 +113,12 @@ def test_flags_set_batch_cache_routing_and_instances(capsys: pytest.CaptureFixtu
     assert (workload["realtime"], workload["batch_ok"]) == (False, True)
     assert workload["sagemaker_instance_type"] == "ml.g6.xlarge"
     assert workload["graviton_instance_type"] == "m7g.2xlarge"
-    assert workload["inf2_instance_type"] == "inf2.xlarge"
-    available = {o["x_Option"] for o in data["x_Options"] if o["x_Available"]}
-    assert {"bedrock-batch", "bedrock-prompt-cache", "bedrock-routed"} <= available
+    assert (workload["gpu_instance_type"], workload["gpu_tokens_per_second"]) == ("g6e.xlarge", 900)
+    assert workload["inf2_instance_type"] is None
+    options = {o["x_Option"]: o for o in data["x_Options"]}
+    available = {key for key, o in options.items() if o["x_Available"]}
+    assert {"bedrock-batch", "bedrock-prompt-cache", "bedrock-routed", "spot-gpu"} <= available
+    assert options["spot-gpu"]["x_DifferentModel"] is True
     assert data["x_Cheapest"] == "bedrock-routed"
 
 
@@ -168,13 +173,13 @@ def test_a_workload_file_sets_fields_and_flags_override_it(
         (
             ["--instance-type", "x9.large"],
             "inferwise compare: --instance-type 'x9.large' is not an instance type the advisor knows: pass a "
-            "SageMaker type (ml.g5.xlarge, ml.inf2.xlarge, ...), an Inferentia2 type (inf2.xlarge, ...) or a "
-            "Graviton type (c7g.16xlarge, m7g.2xlarge, ...)\n",
+            "SageMaker type (ml.g5.xlarge, ml.inf2.xlarge, ...), an Inferentia2 type (inf2.xlarge, ...), an EC2 GPU "
+            "type (g5.xlarge, g6e.xlarge, ...) or a Graviton type (c7g.16xlarge, m7g.2xlarge, ...)\n",
         ),
         (
             ["--throughput", "100"],
-            "inferwise compare: --throughput is given 1 time(s) and --instance-type 0 time(s): pass one --throughput "
-            "per --instance-type, in the same order\n",
+            "inferwise compare: --tokens-per-second is given 1 time(s) and --instance-type 0 time(s): pass one "
+            "--tokens-per-second per --instance-type, in the same order\n",
         ),
     ],
 )
@@ -377,13 +382,16 @@ def _doc_files() -> dict[str, str]:
     return files
 
 
-def test_the_docs_have_four_worked_examples_with_their_charts() -> None:
+def test_the_docs_have_at_least_ten_worked_examples_and_their_charts() -> None:
     examples = _doc_examples()
-    assert len(examples) == 4
-    for command, _ in examples:
+    assert len(examples) >= 10
+    text = DOC.read_text(encoding="utf-8")
+    plotted = [command for command, _ in examples if "--plot " in command]
+    assert len(plotted) >= 3
+    for command in plotted:
         plot = command.split("--plot ", 1)[1].split()[0]
         assert plot.startswith("docs/img/") and (DOC.parents[1] / plot).is_file()
-        assert f"]({plot.removeprefix('docs/')})" in DOC.read_text(encoding="utf-8")
+        assert f"]({plot.removeprefix('docs/')})" in text
 
 
 @pytest.mark.parametrize(("command", "output"), _doc_examples())
@@ -398,7 +406,84 @@ def test_the_docs_show_what_the_tool_prints(
         (tmp_path / name).write_text(body, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     argv = command.split()[1:]
-    plot = argv.index("--plot")
-    del argv[plot : plot + 2]
+    if "--plot" in argv:
+        plot = argv.index("--plot")
+        del argv[plot : plot + 2]
     assert _run(argv) == 0
     assert capsys.readouterr().out == output
+
+
+# ------------------------------------------------------------------------------------ bad self-hosting input
+_BIG = ["--requests-per-month", "3000000", "--input-tokens", "1000", "--output-tokens", "300"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (
+            ["--model", "meta.llama3-1-70b-instruct-v1:0", "--instance-type", "inf2.xlarge"],
+            "inferwise compare: --instance-type 'inf2.xlarge' cannot hold meta-llama/Llama-3.1-70B-Instruct at bf16: "
+            "inf2.xlarge does not fit: 141.2 GB of weights + 0.4 GB of KV cache (1 sequence(s) x 1,300 tokens) > "
+            "30.9 GB usable",
+        ),
+        (
+            ["--model", "anthropic.claude-sonnet-4-5-20250929-v1:0", "--instance-type", "ml.g5.xlarge"],
+            "inferwise compare: --instance-type asks for self-hosting, but closed weights: "
+            "anthropic.claude-sonnet-4-5-20250929-v1:0 cannot be self-hosted; pass --substitute-model (e.g. "
+            "meta-llama/Llama-3.1-70B-Instruct)",
+        ),
+        (
+            ["--model", LLAMA_8B, "--substitute-model", "acme/Giant-1T"],
+            "inferwise compare: --substitute-model must be an open model the catalogue sizes (",
+        ),
+        (
+            ["--model", LLAMA_8B, "--instance-type", "g6e.xlarge", "--tokens-per-second", "0"],
+            "inferwise compare: --tokens-per-second must be > 0, got 0",
+        ),
+        (
+            ["--model", "amazon.nova-lite-v1:0", "--service-tier", "flex"],
+            "inferwise compare: --service-tier=flex: the catalogue has no Flex price for amazon.nova-lite-v1:0 in "
+            "us-east-1 (models with one there: amazon.nova-pro-v1:0)",
+        ),
+        (
+            [
+                "--model",
+                "amazon.nova-pro-v1:0",
+                "--cache-prefix-tokens",
+                "100",
+                "--cache-hit-rate",
+                "0.5",
+                "--cache-ttl",
+                "1h",
+            ],
+            "inferwise compare: --cache-ttl=1h: the catalogue has no 1-hour cache-write price for amazon.nova-pro-v1:0",
+        ),
+        (
+            ["--model", LLAMA_8B, "--scenarios", "0.5,x"],
+            "inferwise compare: argument --scenarios: must be a number",
+        ),
+    ],
+)
+def test_bad_self_hosting_input_is_one_line_naming_the_flag(
+    capsys: pytest.CaptureFixture[str], argv: list[str], start: str
+) -> None:
+    assert _error(capsys, ["compare", *_BIG, *argv]).startswith(start)
+
+
+def test_substitute_options_are_listed_apart_with_people_and_scenarios(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["compare", *_BIG, "--model", "anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "--substitute-model", "meta-llama/Llama-3.1-8B-Instruct", "--ops-hours-per-month", "10"]  # fmt: skip
+    assert _run(argv) == 0
+    out = capsys.readouterr().out
+    assert "\ns  SpotInferenceFleet (Inferentia2)" in out
+    assert (
+        "s = self-hosted meta-llama/Llama-3.1-8B-Instruct, a different model from "
+        "anthropic.claude-sonnet-4-5-20250929-v1:0: quality not compared" in out
+    )
+    assert "people: each self-hosted option includes 10 h x $100 = $1,000.00/month of operations" in out
+    assert "\nscenarios:\n  0.5x (1.95B tokens/month): Bedrock global profile at " in out
+    assert _run([*argv, "--format", "md"]) == 0
+    markdown = capsys.readouterr().out
+    assert "| s | SpotInferenceFleet (Inferentia2) |" in markdown and "Scenarios:" in markdown

@@ -1,32 +1,28 @@
 """The break-even advisor: one workload, every way inferwise can serve it, priced by the one cost model.
 
 `compare_serving_options(workload)` prices the workload as
-- Bedrock on-demand tokens, Bedrock batch (`BedrockBatchPipeline`), Bedrock with prompt caching, and a
-  routed cascade (a small model first, the rest escalated to the large one);
-- Bedrock Provisioned Throughput, listed as not priced: the catalogue has no Provisioned Throughput price;
-- a SageMaker real-time endpoint always on, a `ScaleToZeroEndpoint`, and a `SpotInferenceFleet` on
-  Inferentia2 and on Graviton, each with as many instances as the workload's peak needs.
+- Bedrock on-demand tokens, the global cross-Region profile and the Flex and Priority tiers (where the
+  catalogue prices them), Bedrock batch (`BedrockBatchPipeline`), Bedrock with prompt caching (5-minute or
+  1-hour cache), and a routed cascade (a small model first, the rest escalated to the large one);
+- Bedrock Provisioned Throughput and commitments (Savings Plans, Reserved Instances), listed as not priced:
+  the catalogue has no sourced rate for them;
+- a SageMaker real-time endpoint always on, a `ScaleToZeroEndpoint`, a `SpotInferenceFleet` on Inferentia2
+  and on Graviton, and an EC2 GPU Spot fleet (g5, g6, g6e), each running an open model on the smallest
+  instance that holds it, with as many instances as the workload's peak needs, plus the people who run it.
 
-Every figure comes from the estimators in `inferwise.cost.estimators` (none is computed a second way here):
-`bedrock_on_demand` for tokens, `bedrock_batch` for the batch pipeline, `scale_to_zero` for both SageMaker
-options (the always-on endpoint is the baseline that estimator builds), `spot_fleet` for both fleets.
+Self-hosting needs open weights: the Bedrock model's own (Llama, Mistral), or a substitute the user names for
+a closed model, which is priced and listed apart (a different model: quality not compared). An instance
+qualifies only if its accelerator memory holds the weights and the KV cache (`fit`); its throughput comes from
+the sourced table, prefill and decode apart (`throughput`), or from the user's measurement; never a default.
 
-Capacity: instances = ceil(peak tokens/s / throughput per instance), where peak tokens/s = monthly tokens /
-active seconds a month x peak-to-average. "Tokens" are input + output tokens throughout, and so is the
-throughput per instance. A month is 730 h, so a day is 730/24 h and the active seconds a month are
-active hours a day x 3,600 x 730/24; at 24 active hours that is exactly the 730 h every always-on option bills.
+Every price comes from the estimators in `inferwise.cost.estimators` or the catalogue records they use.
+Break-even volumes: for options next to each other in cost order, the monthly token volume where their costs
+cross (`break_even`). Scenarios: the cheapest option at low, expected and high volume (`comparison`).
 
-Break-even volumes: for options next to each other in cost order at the workload's volume, the monthly
-token volume where their costs cross, found by scanning a log grid of request volumes (the workload scaled,
-everything else unchanged) from 1/1000 to 1000 times the workload's and bisecting the bracket nearest the
-workload's volume. Self-hosted costs are step functions (a whole instance more); where the order flips at a
-step, the costs never meet and the break-even says so (`kind="step"`).
-
-The package, one module per part: `workload` (the input, checked by `checks`, with `throughput` defaults),
-`capacity`, `options` (the option names and `ServingOption`), `bedrock_options` and `self_hosted_options`
-(pricing each option through the estimators), `pricing` (one option by key), `break_even`, `explain` (the
-verdict in words, with `wording`) and `comparison` (all of it for one workload). Everything importable from
-`inferwise.cost.advisor` before the split still is, from here.
+The package, one module per part: `workload` (the input, checked by `checks`), `fit`, `throughput`,
+`serving` (the model and the instance), `capacity`, `options`, `bedrock_options`, `tiers`,
+`self_hosted_options`, `fleet_lines` (the GPU fleet and the people), `pricing`, `break_even`, `explain`
+(with `wording`) and `comparison`.
 """
 
 from __future__ import annotations
@@ -45,28 +41,43 @@ from inferwise.cost.advisor.break_even import (
 )
 from inferwise.cost.advisor.capacity import Capacity, capacity_for
 from inferwise.cost.advisor.checks import Number
-from inferwise.cost.advisor.comparison import SCHEMA_VERSION, Comparison, compare_serving_options
-from inferwise.cost.advisor.options import OPTION_KEYS, OPTION_NAMES, PROVISIONED_REASON, ServingOption
+from inferwise.cost.advisor.comparison import SCHEMA_VERSION, Comparison, Scenario, compare_serving_options
+from inferwise.cost.advisor.fit import OVERHEAD_FRACTION, Fit, check_fit, hardware
+from inferwise.cost.advisor.options import (
+    COMMITMENTS_REASON,
+    OPTION_KEYS,
+    OPTION_NAMES,
+    PROVISIONED_REASON,
+    SELF_HOSTED_KEYS,
+    ServingOption,
+)
 from inferwise.cost.advisor.pricing import check_models, option_cost, price_option
 from inferwise.cost.advisor.self_hosted_options import (
     SELF_HOSTED_MODEL_NOTE,
     SPOT_ON_DEMAND_BASE,
     SPOT_PERCENT_ABOVE_BASE,
+    plan_for,
 )
+from inferwise.cost.advisor.serving import DIFFERENT_MODEL, served_model
 from inferwise.cost.advisor.throughput import (
-    DEFAULT_SELF_HOSTED_TYPES,
-    ILLUSTRATIVE,
-    THROUGHPUT_DEFAULTS,
+    SELF_HOSTED_KINDS,
+    THROUGHPUT_FIELDS,
     SelfHostedKind,
-    ThroughputDefault,
+    Throughput,
+    lookup,
+    sourced_cells,
 )
 from inferwise.cost.advisor.wording import tokens_text
 from inferwise.cost.advisor.workload import (
     BATCH_TURNAROUND,
     DAYS_PER_MONTH,
+    DEFAULT_OPS_HOURLY_USD,
+    DEFAULT_OPS_HOURS_PER_MONTH,
+    DEFAULT_SCENARIOS,
     SECONDS_PER_HOUR,
     WORKLOAD_FIELDS,
     Workload,
+    load_workload_file,
     workload_from_mapping,
 )
 
@@ -75,38 +86,53 @@ __all__ = [
     "BATCH_TURNAROUND",
     "BREAK_EVEN_TOLERANCE_RELATIVE",
     "BREAK_EVEN_TOLERANCE_USD",
+    "COMMITMENTS_REASON",
     "DAYS_PER_MONTH",
-    "DEFAULT_SELF_HOSTED_TYPES",
+    "DEFAULT_OPS_HOURLY_USD",
+    "DEFAULT_OPS_HOURS_PER_MONTH",
+    "DEFAULT_SCENARIOS",
+    "DIFFERENT_MODEL",
     "GRID_POINTS_PER_DECADE",
-    "ILLUSTRATIVE",
     "OPTION_KEYS",
     "OPTION_NAMES",
+    "OVERHEAD_FRACTION",
     "PROVISIONED_REASON",
     "SCHEMA_VERSION",
     "SEARCH_DECADES",
     "SECONDS_PER_HOUR",
+    "SELF_HOSTED_KEYS",
+    "SELF_HOSTED_KINDS",
     "SELF_HOSTED_MODEL_NOTE",
     "SPOT_ON_DEMAND_BASE",
     "SPOT_PERCENT_ABOVE_BASE",
-    "THROUGHPUT_DEFAULTS",
+    "THROUGHPUT_FIELDS",
     "WORKLOAD_FIELDS",
     "BreakEven",
     "Capacity",
     "Comparison",
+    "Fit",
     "Number",
+    "Scenario",
     "SelfHostedKind",
     "ServingOption",
-    "ThroughputDefault",
+    "Throughput",
     "Workload",
     "batch_family",
     "capacity_for",
+    "check_fit",
     "check_models",
     "compare_serving_options",
     "cost_curves",
     "find_break_even",
+    "hardware",
+    "load_workload_file",
+    "lookup",
     "option_cost",
+    "plan_for",
     "price_option",
     "search_range",
+    "served_model",
+    "sourced_cells",
     "tokens_text",
     "volume_grid",
     "workload_from_mapping",

@@ -136,6 +136,7 @@ def price_cache(workload: Workload, catalog: PriceCatalog) -> ServingOption:
         workload.output_tokens_per_request,
         cached_prefix_tokens=workload.cache_prefix_tokens,
         cache_hit_rate=to_decimal(workload.cache_hit_rate),
+        cache_ttl="1h" if workload.cache_ttl == "1h" else "5m",
     )
     estimate = estimate_bedrock_on_demand(workload.model_id, usage, catalog, workload.region)
     return token_option(
@@ -144,7 +145,7 @@ def price_cache(workload: Workload, catalog: PriceCatalog) -> ServingOption:
         estimate,
         f"{workload.cache_prefix_tokens:,} of the {workload.input_tokens_per_request:,} input tokens per request are "
         f"a shared prefix; {share_text(to_decimal(workload.cache_hit_rate))} of requests read it from the cache, the "
-        "others write it (5-minute cache TTL)",
+        f"others write it ({'1-hour' if workload.cache_ttl == '1h' else '5-minute'} cache TTL)",
     )
 
 

@@ -116,7 +116,9 @@ def find_break_even(
     a_costs = list(costs[cheaper]) if costs else [cost(cheaper, r) for r in points]
     b_costs = list(costs[other]) if costs else [cost(other, r) for r in points]
     signed = [
-        (i, _sign(a - b)) for i, (a, b) in enumerate(zip(a_costs, b_costs, strict=True)) if _sign(a - b) != 0
+        (i, _sign(a - b))
+        for i, (a, b) in enumerate(zip(a_costs, b_costs, strict=True))
+        if a.is_finite() and b.is_finite() and _sign(a - b) != 0
     ]
     brackets = [
         (signed[k][0], signed[k + 1][0]) for k in range(len(signed) - 1) if signed[k][1] != signed[k + 1][1]

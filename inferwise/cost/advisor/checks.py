@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import cast
 
+from inferwise.cost.advisor.fit import gpu_fleet_types
 from inferwise.cost.advisor.throughput import THROUGHPUT_FIELDS, SelfHostedKind
 from inferwise.cost.specs.ec2 import EC2_INSTANCE_SPECS
 from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
@@ -58,21 +59,27 @@ def check_text(name: str, value: object) -> None:
         raise ValueError(f"Workload.{name} must be a non-empty string, got {value!r}")
 
 
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    """`value` is one of `choices`."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"Workload.{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _known_types(kind: SelfHostedKind) -> tuple[list[str], str]:
+    if kind == "sagemaker":
+        return list(INSTANCE_SPECS), "a SageMaker instance type inferwise knows"
+    if kind == "gpu":
+        return gpu_fleet_types(), "an EC2 GPU instance type (g5, g6, g6e) the advisor knows"
+    accelerator = "inferentia2" if kind == "inf2" else "graviton"
+    known = sorted(t for t, s in EC2_INSTANCE_SPECS.items() if s.accelerator == accelerator)
+    what = f"{'an Inferentia2' if kind == 'inf2' else 'a Graviton'} instance type SpotInferenceFleet knows"
+    return known, what
+
+
 def check_instance(kind: SelfHostedKind, value: object) -> None:
     """`value` is an instance type the `kind` of option runs on; the error lists some that are."""
     name = THROUGHPUT_FIELDS[kind][0]
-    if kind == "sagemaker":
-        known = list(INSTANCE_SPECS)
-        ok = isinstance(value, str) and value in INSTANCE_SPECS
-        what = "a SageMaker instance type inferwise knows"
-    else:
-        accelerator = "inferentia2" if kind == "inf2" else "graviton"
-        known = sorted(t for t, s in EC2_INSTANCE_SPECS.items() if s.accelerator == accelerator)
-        spec = EC2_INSTANCE_SPECS.get(value) if isinstance(value, str) else None
-        ok = spec is not None and spec.accelerator == accelerator
-        what = (
-            f"{'an Inferentia2' if kind == 'inf2' else 'a Graviton'} instance type SpotInferenceFleet knows"
-        )
-    if not ok:
+    known, what = _known_types(kind)
+    if not (isinstance(value, str) and value in known):
         shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
         raise ValueError(f"Workload.{name} must be {what} ({shown}), got {value!r}")

@@ -13,7 +13,6 @@ from inferwise.cost.advisor.break_even import BreakEven
 from inferwise.cost.advisor.checks import to_decimal
 from inferwise.cost.advisor.options import ServingOption
 from inferwise.cost.advisor.self_hosted_options import SPOT_ON_DEMAND_BASE, SPOT_PERCENT_ABOVE_BASE
-from inferwise.cost.advisor.throughput import SelfHostedKind
 from inferwise.cost.advisor.wording import number_text, rate_text, share_text, tokens_text
 from inferwise.cost.advisor.workload import BATCH_TURNAROUND, Workload
 from inferwise.cost.catalog import PriceCatalog
@@ -60,19 +59,15 @@ def why_cheapest(
         else:
             low, high = first.searched_tokens
             text += f" The two do not swap places between {tokens_text(low)} and {tokens_text(high)} tokens a month."
-    if best.capacity is not None:
-        throughput, _, is_default = workload.throughput(_kind_of(best.key))
-        if is_default:
-            text += (
-                f" This rests on a LOW-confidence throughput of {number_text(throughput)} tokens/s per "
-                f"{best.instance_type}: measure your model and pass it."
-            )
+    if best.capacity is not None and best.confidence == "low":
+        weak = []
+        if best.throughput_confidence == "low":
+            weak.append(f"a throughput scaled from another size to {best.instance_type}")
+        if any(line.service_code == "Operations" and line.confidence == "low" for line in estimate.lines):
+            weak.append("the default operations hours")
+        if weak:
+            text += f" This rests on LOW-confidence figures ({' and '.join(weak)}): measure and set your own."
     return text
-
-
-def _kind_of(key: str) -> SelfHostedKind:
-    """The kind of self-hosting behind a self-hosted option's key."""
-    return "inf2" if key == "spot-inf2" else "graviton" if key == "spot-graviton" else "sagemaker"
 
 
 def _why(workload: Workload, best: ServingOption, estimate: CostEstimate, catalog: PriceCatalog) -> str:
@@ -108,6 +103,18 @@ def _why(workload: Workload, best: ServingOption, estimate: CostEstimate, catalo
             f"{share_text(to_decimal(workload.routed_share or 0))} of requests and only the rest reach "
             f"{workload.model_id} (paying both), {usd(saving)}/month ({number_text(percent, '0.1')} %) less than "
             f"sending everything to {workload.model_id}."
+        )
+    if best.key in ("bedrock-global", "bedrock-flex", "bedrock-priority"):
+        saving = estimate.savings_usd or Decimal(0)
+        percent = estimate.savings_percent or Decimal(0)
+        how = (
+            "the global cross-Region profile's rate"
+            if best.key == "bedrock-global"
+            else "the Flex tier's rates"
+        )
+        return (
+            f"{name} is cheapest: every token at {how}, {usd(saving)}/month ({number_text(percent, '0.1')} %) less "
+            f"than the standard on-demand rates for {workload.model_id}."
         )
     if best.key == "bedrock-on-demand":
         unit = best.unit_cost_per_million_tokens or Decimal(0)

@@ -19,17 +19,33 @@ from inferwise.cost.model import Confidence, CostEstimate
 
 OPTION_NAMES: dict[str, str] = {
     "bedrock-on-demand": "Bedrock on-demand",
+    "bedrock-global": "Bedrock global profile",
+    "bedrock-flex": "Bedrock Flex tier",
+    "bedrock-priority": "Bedrock Priority tier",
     "bedrock-batch": "Bedrock batch",
     "bedrock-prompt-cache": "Bedrock + prompt caching",
     "bedrock-routed": "Bedrock routed cascade",
     "bedrock-provisioned": "Bedrock Provisioned Throughput",
+    "commitments": "Savings Plans / Reserved Instances",
     "sagemaker-always-on": "SageMaker endpoint, always on",
     "scale-to-zero": "ScaleToZeroEndpoint",
     "spot-inf2": "SpotInferenceFleet (Inferentia2)",
+    "spot-gpu": "EC2 GPU Spot fleet",
     "spot-graviton": "SpotInferenceFleet (Graviton)",
 }
 OPTION_KEYS: tuple[str, ...] = tuple(OPTION_NAMES)
+SELF_HOSTED_KEYS: tuple[str, ...] = (
+    "sagemaker-always-on",
+    "scale-to-zero",
+    "spot-inf2",
+    "spot-gpu",
+    "spot-graviton",
+)
 PROVISIONED_REASON = "not priced: no Provisioned Throughput price in the catalogue"
+COMMITMENTS_REASON = (
+    "not priced: no sourced rate for SageMaker AI Savings Plans, EC2 Instance Savings Plans or Reserved "
+    "Instances in the catalogue (no discount is assumed)"
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,9 @@ class ServingOption:
     billed_instance_hours: Decimal | None = None
     assumptions: tuple[str, ...] = ()
     confidence: Confidence = "high"
+    served_model: str | None = None
+    different_model: bool = False
+    throughput_confidence: Confidence | None = None
 
     @property
     def monthly_cost(self) -> Decimal | None:
@@ -89,6 +108,8 @@ class ServingOption:
             "x_Instances": self.instances,
             "x_Utilisation": None if util is None else str(util),
             "x_Confidence": self.confidence,
+            "x_ServedModel": self.served_model,
+            "x_DifferentModel": self.different_model,
             "x_Assumptions": list(self.assumptions),
             "x_Estimate": None if self.estimate is None else self.estimate.to_json(),
         }

@@ -10,20 +10,34 @@ from decimal import Decimal
 from inferwise.cost.advisor.bedrock_options import price_batch, price_cache, price_on_demand, price_routed
 from inferwise.cost.advisor.options import OPTION_KEYS, PROVISIONED_REASON, ServingOption, unavailable
 from inferwise.cost.advisor.self_hosted_options import price_always_on, price_scale_to_zero, price_spot
+from inferwise.cost.advisor.serving import served_model
+from inferwise.cost.advisor.tiers import (
+    TIER_NAMES,
+    has_dimension,
+    models_with,
+    price_commitments,
+    price_global,
+    price_tier,
+)
 from inferwise.cost.advisor.workload import Workload
 from inferwise.cost.catalog import PriceCatalog, UnknownPriceError
 
 _PRICERS: dict[str, Callable[[Workload, PriceCatalog], ServingOption]] = {
     "bedrock-on-demand": price_on_demand,
+    "bedrock-global": price_global,
+    "bedrock-flex": lambda workload, catalog: price_tier(workload, catalog, "flex"),
+    "bedrock-priority": lambda workload, catalog: price_tier(workload, catalog, "priority"),
     "bedrock-batch": price_batch,
     "bedrock-prompt-cache": price_cache,
     "bedrock-routed": price_routed,
     "bedrock-provisioned": lambda workload, _catalog: unavailable(
         workload, "bedrock-provisioned", PROVISIONED_REASON
     ),
+    "commitments": price_commitments,
     "sagemaker-always-on": price_always_on,
     "scale-to-zero": price_scale_to_zero,
     "spot-inf2": lambda workload, catalog: price_spot(workload, catalog, "inf2"),
+    "spot-gpu": lambda workload, catalog: price_spot(workload, catalog, "gpu"),
     "spot-graviton": lambda workload, catalog: price_spot(workload, catalog, "graviton"),
 }
 
@@ -37,16 +51,21 @@ def price_option(workload: Workload, key: str, catalog: PriceCatalog) -> Serving
     return pricer(workload, catalog)
 
 
+UNPRICED = Decimal("Infinity")
+"""The cost `option_cost` gives where an option priced at the workload's volume cannot be priced at another
+(an estimator refuses a fleet that large): never cheaper, and the break-even search skips such volumes."""
+
+
 def option_cost(workload: Workload, key: str, requests_per_month: Decimal, catalog: PriceCatalog) -> Decimal:
-    """The monthly cost of option `key` for `workload` scaled to `requests_per_month`."""
+    """The monthly cost of option `key` for `workload` scaled to `requests_per_month` (`UNPRICED` if none)."""
     option = price_option(workload.scaled(requests_per_month), key, catalog)
-    if option.monthly_cost is None:
-        raise ValueError(f"{option.name} is not priced: {option.reason}")
-    return option.monthly_cost
+    return UNPRICED if option.monthly_cost is None else option.monthly_cost
 
 
 def check_models(workload: Workload, catalog: PriceCatalog) -> None:
-    """ValueError unless the catalogue prices the workload's model(s) on demand in its Region."""
+    """ValueError unless the catalogue prices the workload's model(s) on demand in its Region, and unless what
+    the workload asks for exists: the tier it names, the cache TTL's write price, self-hosting of a model whose
+    weights can be self-hosted."""
     for field_name in ("model_id", "small_model_id"):
         model = getattr(workload, field_name)
         if model is None:
@@ -57,3 +76,27 @@ def check_models(workload: Workload, catalog: PriceCatalog) -> None:
             raise ValueError(
                 f"Workload.{field_name} {model!r} has no Bedrock price in the catalogue for {workload.region}: {missing}"
             ) from None
+    _check_requested_prices(workload, catalog)
+    forced = workload.pins_self_hosting()
+    if forced:
+        served = served_model(workload, catalog)
+        if isinstance(served, str):
+            raise ValueError(f"Workload.{forced[0]} asks for self-hosting, but {served}")
+
+
+def _check_requested_prices(workload: Workload, catalog: PriceCatalog) -> None:
+    region = workload.region
+    tier = workload.service_tier
+    if tier is not None and not has_dimension(catalog, workload.model_id, region, f"{tier}-input"):
+        offered = ", ".join(models_with(catalog, region, f"{tier}-input")) or "none"
+        raise ValueError(
+            f"Workload.service_tier={tier}: the catalogue has no {TIER_NAMES[tier]} price for {workload.model_id} in "
+            f"{region} (models with one there: {offered})"
+        )
+    one_hour = workload.cache_prefix_tokens is not None and workload.cache_ttl == "1h"
+    if one_hour and not has_dimension(catalog, workload.model_id, region, "cache-write-1h"):
+        offered = ", ".join(models_with(catalog, region, "cache-write-1h")) or "none"
+        raise ValueError(
+            f"Workload.cache_ttl=1h: the catalogue has no 1-hour cache-write price for {workload.model_id} in "
+            f"{region} (models with one there: {offered})"
+        )

@@ -1,17 +1,21 @@
-"""The self-hosted options: a SageMaker endpoint always on, a `ScaleToZeroEndpoint`, and a
-`SpotInferenceFleet` on Inferentia2 and on Graviton, each with as many instances as the workload's peak needs.
+"""The self-hosted options: a SageMaker endpoint always on, a `ScaleToZeroEndpoint`, `SpotInferenceFleet` on
+Inferentia2 and on Graviton, and an EC2 GPU Spot fleet, each with as many instances as the workload's peak needs.
 
-Both SageMaker options come from the `scale_to_zero` estimator (the always-on endpoint is the baseline it
-builds), both fleets from `spot_fleet`. A month is 730 h, so a day is 730/24 h and at 24 active hours a day
-every option bills exactly the 730 h an always-on option does.
+Each runs an open model (`serving.served_model`) on the smallest instance type that holds it
+(`serving.select_instance`), sized from the sourced throughput (prefill and decode apart) or your
+measurement, plus the people who run it (`fleet_lines.operations_line`, a line of its own). Both SageMaker
+options come from the `scale_to_zero` estimator (the always-on endpoint is the baseline it builds), the
+Inferentia2 and Graviton fleets from `spot_fleet`. A month is 730 h, so a day is 730/24 h.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from inferwise.cost.advisor.capacity import Capacity, capacity_for
 from inferwise.cost.advisor.checks import to_decimal
+from inferwise.cost.advisor.fleet_lines import estimate_gpu_spot_fleet, with_operations
 from inferwise.cost.advisor.options import (
     OPTION_NAMES,
     ServingOption,
@@ -19,6 +23,13 @@ from inferwise.cost.advisor.options import (
     min_confidence,
     unavailable,
     volume_text,
+)
+from inferwise.cost.advisor.serving import (
+    DIFFERENT_MODEL,
+    Selection,
+    ServedModel,
+    select_instance,
+    served_model,
 )
 from inferwise.cost.advisor.throughput import SelfHostedKind
 from inferwise.cost.advisor.wording import count_text, number_text, rate_text
@@ -30,40 +41,91 @@ from inferwise.cost.estimators.scale_to_zero import (
     estimate_scale_to_zero,
 )
 from inferwise.cost.estimators.spot_fleet import FleetUsage, estimate_spot_fleet, split_capacity
-from inferwise.cost.model import HOURS_PER_MONTH, Confidence, CostEstimate
+from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate
 from inferwise.cost.specs.ec2 import DEFAULT_ROOT_VOLUME_GIB, EC2_INSTANCE_SPECS
+from inferwise.cost.validation import InvalidValueError
 
 SPOT_ON_DEMAND_BASE = 1
 SPOT_PERCENT_ABOVE_BASE = 100
 """The `SpotInferenceFleet` defaults `on_demand_base=1` and `spot_percent_above_base=100`, repeated here so
 the advisor imports no CDK; tests check they agree."""
 
-SELF_HOSTED_MODEL_NOTE = (
-    "Self-hosted options serve an open-weight model you deploy; they are comparable only if that model does "
-    "the job as well as {model}. The throughput defaults are for an 8B-parameter model (Llama 2 7B / Llama 3 "
-    "8B class)."
-)
+SELF_HOSTED_MODEL_NOTE = f"Self-hosted options serve an open-weight model you deploy; a substitute for a closed model is {DIFFERENT_MODEL}."
 
 
-def _self_hosted_assumptions(workload: Workload, kind: SelfHostedKind, capacity: Capacity) -> tuple[str, ...]:
-    throughput, source, is_default = workload.throughput(kind)
-    label = "LOW confidence default" if is_default else "your measurement"
-    return (
-        volume_text(workload),
-        f"{number_text(throughput)} input + output tokens/s per {workload.instance_type(kind)} ({label}: {source})",
-        f"peak {rate_text(capacity.peak_tokens_per_second)} tokens/s = {count_text(workload.monthly_tokens)} tokens / "
-        f"({number_text(to_decimal(workload.active_hours_per_day))} active h/day x 3,600 s x 730/24 days) x peak-to-average "
-        f"{number_text(to_decimal(workload.peak_to_average))}",
-        f"{capacity.instances} instance(s) = ceil(peak {rate_text(capacity.peak_tokens_per_second)} / "
-        f"{number_text(throughput)} tokens/s per instance), provisioned for the peak through every active hour "
-        "(scaling between average and peak is not modelled, so this is an upper bound)",
-        SELF_HOSTED_MODEL_NOTE.format(model=workload.model_id),
+@dataclass(frozen=True)
+class Plan:
+    """What a self-hosted option runs: the model, the instance, and how many for the peak."""
+
+    served: ServedModel
+    selection: Selection
+    capacity: Capacity
+
+    @property
+    def instance_type(self) -> str:
+        return self.selection.instance_type
+
+
+def plan_for(workload: Workload, catalog: PriceCatalog, kind: SelfHostedKind) -> Plan | str:
+    """The model, instance and capacity of a kind of self-hosting, or why it cannot be priced."""
+    served = served_model(workload, catalog)
+    if isinstance(served, str):
+        return served
+    selection = select_instance(workload, kind, served.model)
+    if isinstance(selection, str):
+        return selection
+    assert selection.throughput is not None
+    rate = selection.throughput.tokens_per_second(
+        workload.input_tokens_per_request, workload.output_tokens_per_request
     )
+    return Plan(served, selection, capacity_for(workload, rate))
 
 
-def _self_hosted_confidence(workload: Workload, kind: SelfHostedKind, estimate: CostEstimate) -> Confidence:
-    is_default = workload.throughput(kind)[2]
-    return min_confidence(estimate_confidence(estimate), "low" if is_default else "high")
+def _assumptions(workload: Workload, plan: Plan) -> tuple[str, ...]:
+    model, selection, capacity = plan.served.model, plan.selection, plan.capacity
+    throughput = selection.throughput
+    assert throughput is not None
+    served = (
+        f"serves {model.name} at {workload.precision}, {DIFFERENT_MODEL} with {workload.model_id}"
+        if plan.served.different
+        else f"serves {model.name} at {workload.precision}, the open weights of {workload.model_id}"
+    )
+    texts = [volume_text(workload), served, selection.fit.text]
+    if selection.passed_over:
+        texts.append(f"smaller types passed over: {selection.why_not_smaller}")
+    texts += [
+        f"throughput ({throughput.confidence} confidence): {throughput.source}",
+        throughput.arithmetic(workload.input_tokens_per_request, workload.output_tokens_per_request),
+        f"peak {rate_text(capacity.peak_tokens_per_second)} tokens/s = {count_text(workload.monthly_tokens)} tokens / "
+        f"({number_text(to_decimal(workload.active_hours_per_day))} active h/day x 3,600 s x 730/24 days) x "
+        f"peak-to-average {number_text(to_decimal(workload.peak_to_average))}",
+        f"{capacity.instances} instance(s) = ceil(peak {rate_text(capacity.peak_tokens_per_second)} / "
+        f"{rate_text(capacity.tokens_per_second_per_instance)} tokens/s per instance), provisioned for the peak "
+        "through every active hour (scaling between average and peak is not modelled: an upper bound)",
+    ]
+    return tuple(texts)
+
+
+def _option(
+    workload: Workload, key: str, plan: Plan, estimate: CostEstimate, hours: Decimal, extra: tuple[str, ...]
+) -> ServingOption:
+    throughput = plan.selection.throughput
+    assert throughput is not None
+    return ServingOption(
+        key,
+        OPTION_NAMES[key],
+        True,
+        workload.monthly_tokens,
+        estimate=estimate,
+        instance_type=plan.instance_type,
+        capacity=plan.capacity,
+        billed_instance_hours=hours,
+        assumptions=(*_assumptions(workload, plan), *extra),
+        confidence=min_confidence(estimate_confidence(estimate), throughput.confidence),
+        served_model=plan.served.model.name,
+        different_model=plan.served.different,
+        throughput_confidence=throughput.confidence,
+    )
 
 
 def _endpoint_usage(workload: Workload, instances: int) -> EndpointUsage:
@@ -76,29 +138,29 @@ def _endpoint_usage(workload: Workload, instances: int) -> EndpointUsage:
     )
 
 
-def _scale_to_zero_estimate(
-    workload: Workload, catalog: PriceCatalog
-) -> tuple[CostEstimate, Capacity, EndpointUsage]:
-    capacity = capacity_for(workload, workload.throughput("sagemaker")[0])
-    usage = _endpoint_usage(workload, capacity.instances)
-    estimate = estimate_scale_to_zero(
-        workload.sagemaker_instance_type,
-        1,
-        usage,
-        catalog,
-        workload.region,
-        max_instances=capacity.instances,
-    )
-    return estimate, capacity, usage
-
-
-def price_always_on(workload: Workload, catalog: PriceCatalog) -> ServingOption:
-    """A SageMaker real-time endpoint with the peak's instances billed all 730 h of the month."""
-    key = "sagemaker-always-on"
+def _sagemaker(workload: Workload, catalog: PriceCatalog, key: str) -> ServingOption:
+    plan = plan_for(workload, catalog, "sagemaker")
+    if isinstance(plan, str):
+        return unavailable(workload, key, plan)
     try:
-        estimate, capacity, _ = _scale_to_zero_estimate(workload, catalog)
-    except UnknownPriceError as missing:
-        return unavailable(workload, key, f"not priced: {missing}")
+        usage = _endpoint_usage(workload, plan.capacity.instances)
+        estimate = estimate_scale_to_zero(
+            plan.instance_type, 1, usage, catalog, workload.region, max_instances=plan.capacity.instances
+        )
+    except (UnknownPriceError, InvalidValueError) as refused:
+        return unavailable(workload, key, f"not priced: {refused}")
+    if key == "scale-to-zero":
+        extra: tuple[str, ...] = (
+            f"traffic {number_text(to_decimal(workload.active_hours_per_day))} h every day of a 730-hour month "
+            f"({number_text(DAYS_PER_MONTH.quantize(Decimal('0.01')))} days), one wake from zero a day below 24 h",
+        )
+        if workload.realtime and to_decimal(workload.active_hours_per_day) < 24:
+            extra += (
+                f"real-time callers wait through a cold start (about {usage.cold_start_minutes:g} min) when "
+                "traffic resumes after an idle spell",
+            )
+        hours = billed_hours_per_instance(usage) * plan.capacity.instances
+        return _option(workload, key, plan, with_operations(estimate, workload, catalog), hours, extra)
     baseline = estimate.baseline
     assert baseline is not None
     always_on = CostEstimate(
@@ -106,103 +168,64 @@ def price_always_on(workload: Workload, catalog: PriceCatalog) -> ServingOption:
         pattern="SageMaker real-time endpoint, always on",
         region=workload.region,
         lines=baseline.lines,
-        assumptions=(f"{capacity.instances} x {workload.sagemaker_instance_type} billed 730 h a month",),
+        assumptions=(f"{plan.capacity.instances} x {plan.instance_type} billed 730 h a month",),
         notes=("The always-on baseline of the scale-to-zero estimate: the same instances, never scaled in.",),
     )
-    assumptions = _self_hosted_assumptions(workload, "sagemaker", capacity)
-    if workload.realtime:
-        assumptions += ("always warm: no cold start",)
-    return ServingOption(
-        key,
-        OPTION_NAMES[key],
-        True,
-        workload.monthly_tokens,
-        estimate=always_on,
-        instance_type=workload.sagemaker_instance_type,
-        capacity=capacity,
-        billed_instance_hours=HOURS_PER_MONTH * capacity.instances,
-        assumptions=assumptions,
-        confidence=_self_hosted_confidence(workload, "sagemaker", always_on),
-    )
+    extra = ("always warm: no cold start",) if workload.realtime else ()
+    hours = HOURS_PER_MONTH * plan.capacity.instances
+    return _option(workload, key, plan, with_operations(always_on, workload, catalog), hours, extra)
+
+
+def price_always_on(workload: Workload, catalog: PriceCatalog) -> ServingOption:
+    """A SageMaker real-time endpoint with the peak's instances billed all 730 h of the month."""
+    return _sagemaker(workload, catalog, "sagemaker-always-on")
 
 
 def price_scale_to_zero(workload: Workload, catalog: PriceCatalog) -> ServingOption:
     """A `ScaleToZeroEndpoint`: the same instances, billed for the active hours plus a wake a day."""
-    key = "scale-to-zero"
-    try:
-        estimate, capacity, usage = _scale_to_zero_estimate(workload, catalog)
-    except UnknownPriceError as missing:
-        return unavailable(workload, key, f"not priced: {missing}")
-    assumptions = _self_hosted_assumptions(workload, "sagemaker", capacity)
-    assumptions += (
-        f"traffic {number_text(to_decimal(workload.active_hours_per_day))} h every day of a 730-hour month "
-        f"({number_text(DAYS_PER_MONTH.quantize(Decimal('0.01')))} days), one wake from zero a day below 24 h",
-    )
-    if workload.realtime and to_decimal(workload.active_hours_per_day) < 24:
-        assumptions += (
-            f"real-time callers wait through a cold start (about {usage.cold_start_minutes:g} min) when traffic "
-            "resumes after an idle spell",
-        )
-    return ServingOption(
-        key,
-        OPTION_NAMES[key],
-        True,
-        workload.monthly_tokens,
-        estimate=estimate,
-        instance_type=workload.sagemaker_instance_type,
-        capacity=capacity,
-        billed_instance_hours=billed_hours_per_instance(usage) * capacity.instances,
-        assumptions=assumptions,
-        confidence=_self_hosted_confidence(workload, "sagemaker", estimate),
-    )
+    return _sagemaker(workload, catalog, "scale-to-zero")
+
+
+SPOT_KEYS: dict[SelfHostedKind, str] = {"inf2": "spot-inf2", "gpu": "spot-gpu", "graviton": "spot-graviton"}
 
 
 def price_spot(workload: Workload, catalog: PriceCatalog, kind: SelfHostedKind) -> ServingOption:
-    """A `SpotInferenceFleet` of `kind` ("inf2" or "graviton") with its defaults, off outside active hours."""
-    key = "spot-inf2" if kind == "inf2" else "spot-graviton"
-    instance_type = workload.instance_type(kind)
-    accelerator = EC2_INSTANCE_SPECS[instance_type].accelerator
-    capacity = capacity_for(workload, workload.throughput(kind)[0])
-    hours = float(HOURS_PER_MONTH * to_decimal(workload.active_hours_per_day) / 24)
-    usage = FleetUsage(average_instances=float(capacity.instances), hours_per_month=min(hours, 730.0))
+    """A Spot fleet of `kind` ("inf2", "gpu" or "graviton") with SpotInferenceFleet's defaults."""
+    key = SPOT_KEYS[kind]
+    plan = plan_for(workload, catalog, kind)
+    if isinstance(plan, str):
+        return unavailable(workload, key, plan)
+    instances = plan.capacity.instances
+    hours = min(HOURS_PER_MONTH * to_decimal(workload.active_hours_per_day) / 24, HOURS_PER_MONTH)
     try:
-        estimate = estimate_spot_fleet(
-            accelerator=accelerator,
-            instance_types=[instance_type],
-            on_demand_base=SPOT_ON_DEMAND_BASE,
-            spot_percent_above_base=SPOT_PERCENT_ABOVE_BASE,
-            root_volume_gib=DEFAULT_ROOT_VOLUME_GIB[accelerator],
-            usage=usage,
-            catalog=catalog,
-            region=workload.region,
-            max_capacity=capacity.instances,
-            off_hours=to_decimal(workload.active_hours_per_day) < 24,
-        )
-    except UnknownPriceError as missing:
-        return unavailable(workload, key, f"not priced: {missing}")
-    on_demand, spot = split_capacity(
-        Decimal(capacity.instances), SPOT_ON_DEMAND_BASE, SPOT_PERCENT_ABOVE_BASE
-    )
-    assumptions = (
-        *_self_hosted_assumptions(workload, kind, capacity),
-        f"SpotInferenceFleet defaults: On-Demand base {SPOT_ON_DEMAND_BASE}, {SPOT_PERCENT_ABOVE_BASE} % Spot above "
-        f"it: {number_text(on_demand)} On-Demand + {number_text(spot)} Spot instance(s)",
-        f"the fleet runs {number_text(Decimal(str(usage.hours_per_month)).quantize(Decimal('0.01')))} h a month (off "
-        "outside the active hours on a schedule)",
+        if kind == "gpu":
+            estimate = estimate_gpu_spot_fleet(plan.instance_type, instances, hours, catalog, workload.region)
+        else:
+            accelerator = EC2_INSTANCE_SPECS[plan.instance_type].accelerator
+            estimate = estimate_spot_fleet(
+                accelerator=accelerator,
+                instance_types=[plan.instance_type],
+                on_demand_base=SPOT_ON_DEMAND_BASE,
+                spot_percent_above_base=SPOT_PERCENT_ABOVE_BASE,
+                root_volume_gib=DEFAULT_ROOT_VOLUME_GIB[accelerator],
+                usage=FleetUsage(average_instances=float(instances), hours_per_month=float(hours)),
+                catalog=catalog,
+                region=workload.region,
+                max_capacity=instances,
+                off_hours=to_decimal(workload.active_hours_per_day) < 24,
+            )
+    except (UnknownPriceError, InvalidValueError) as refused:
+        return unavailable(workload, key, f"not priced: {refused}")
+    on_demand, spot = split_capacity(Decimal(instances), SPOT_ON_DEMAND_BASE, SPOT_PERCENT_ABOVE_BASE)
+    extra: tuple[str, ...] = (
+        f"On-Demand base {SPOT_ON_DEMAND_BASE}, {SPOT_PERCENT_ABOVE_BASE} % Spot above it: {number_text(on_demand)} "
+        f"On-Demand + {number_text(spot)} Spot instance(s)",
+        f"the fleet runs {number_text(hours.quantize(Decimal('0.01')))} h a month (off outside the active hours "
+        "on a schedule)",
     )
     if workload.realtime and spot > 0:
-        assumptions += (
+        extra += (
             "a Spot interruption takes an instance away with a 2-minute warning; the On-Demand base keeps serving",
         )
-    return ServingOption(
-        key,
-        OPTION_NAMES[key],
-        True,
-        workload.monthly_tokens,
-        estimate=estimate,
-        instance_type=instance_type,
-        capacity=capacity,
-        billed_instance_hours=Decimal(capacity.instances) * Decimal(str(usage.hours_per_month)),
-        assumptions=assumptions,
-        confidence=_self_hosted_confidence(workload, kind, estimate),
-    )
+    estimate = with_operations(estimate, workload, catalog)
+    return _option(workload, key, plan, estimate, Decimal(instances) * hours, extra)

@@ -1,5 +1,5 @@
-"""The advisor's input: one month of inference work (`Workload`), validated on construction, and its parsing
-from a mapping such as a YAML workload file (`workload_from_mapping`).
+"""The advisor's input: one month of inference work (`Workload`), validated on construction, its parsing
+from a mapping (`workload_from_mapping`) and the safe reading of a YAML workload file (`load_workload_file`).
 
 Derived figures (tokens a month, active seconds, average and peak tokens/s) live on the workload so every
 option is priced from the same numbers.
@@ -11,23 +11,22 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, cast
 
 from inferwise.cost.advisor.checks import (
     Number,
+    check_choice,
     check_instance,
     check_number,
     check_text,
     check_whole,
     to_decimal,
 )
-from inferwise.cost.advisor.throughput import (
-    DEFAULT_SELF_HOSTED_TYPES,
-    THROUGHPUT_DEFAULTS,
-    THROUGHPUT_FIELDS,
-    SelfHostedKind,
-)
+from inferwise.cost.advisor.throughput import THROUGHPUT_FIELDS, SelfHostedKind
 from inferwise.cost.model import HOURS_PER_MONTH
+from inferwise.cost.specs.models import OPEN_MODELS, PRECISIONS, Precision
+from inferwise.cost.validation import InvalidValueError, key_lines, load_yaml_file, suggestion
 
 SECONDS_PER_HOUR = 3600
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
@@ -35,6 +34,17 @@ DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 
 BATCH_TURNAROUND = "24 h"
 """How long a Bedrock batch job may take to return; why batch is never offered to a real-time workload."""
+
+DEFAULT_OPS_HOURS_PER_MONTH = 20
+DEFAULT_OPS_HOURLY_USD = 100
+"""The people who run a self-hosted fleet (patching, upgrades, on-call, capacity): 20 h a month at $100 an
+hour by default. An assumption with no source: set your own (`--ops-hours-per-month`, `--ops-hourly-usd`)."""
+
+DEFAULT_SCENARIOS: tuple[Number, ...] = (0.5, 1, 2)
+"""Low, expected and high volume: the workload's requests per month times each multiplier."""
+
+SERVICE_TIERS = ("flex", "priority")
+CACHE_TTLS = ("5m", "1h")
 
 
 @dataclass(frozen=True)
@@ -45,16 +55,24 @@ class Workload:
     - `requests_per_month` (> 0), `input_tokens_per_request` (>= 1), `output_tokens_per_request` (>= 0).
     - `active_hours_per_day` (0-24, default 24): hours a day with traffic, every day of a 730-hour month.
     - `peak_to_average` (>= 1, default 1): peak tokens/s over the average during active hours.
-    - `realtime` (default True): answers are needed while the caller waits (latency matters).
+    - `realtime` (default True): answers are needed while the caller waits (latency matters); False makes
+      the work deferrable (Bedrock Flex is offered).
     - `batch_ok` (default False): the work can wait up to 24 h for a batch job; only for `realtime=False`.
     - `cache_prefix_tokens` and `cache_hit_rate` (both or neither): a shared prompt prefix of that many of the
-      input tokens is marked for Bedrock prompt caching, and that share of requests (0-1) reads it from the cache.
+      input tokens is marked for Bedrock prompt caching, and that share of requests (0-1) reads it from the
+      cache; `cache_ttl` ("5m" or "1h") is how long the cache lives, which sets the write price.
     - `small_model_id` and `routed_share` (both or neither): a routed cascade sends every request to the small
       model first; `routed_share` (0-1) of requests are done there and the rest escalate to `model_id`.
-      Escalated requests pay both models: the small model's answer is what decides to escalate.
-    - self-hosting: `sagemaker_instance_type` (SageMaker endpoint and ScaleToZeroEndpoint), `inf2_instance_type`
-      and `graviton_instance_type` (the two Spot fleets), each with the input + output tokens per second one
-      instance sustains (`*_tokens_per_second`; default from `THROUGHPUT_DEFAULTS`, LOW confidence).
+    - `service_tier` ("flex" or "priority"): asks for that Bedrock tier; an error if the model has no price
+      for it. Without it, the tiers the catalogue prices for the model are compared anyway.
+    - `substitute_model`: an open model (by its Hugging Face name, `specs/models.py`) to self-host in place of
+      `model_id`; needed for closed models, listed apart as a different model.
+    - `precision` (default bf16): the weights' precision when self-hosting (bf16, fp16, fp8, int8, int4).
+    - self-hosting: `sagemaker_instance_type`, `inf2_instance_type`, `gpu_instance_type` (g5, g6, g6e) and
+      `graviton_instance_type` pin an instance type (default: the smallest that holds the model and has a
+      sourced throughput); `*_tokens_per_second` is your measured input + output tokens/s per instance.
+    - `ops_hours_per_month` and `ops_hourly_usd` (default 20 h x $100): people running a self-hosted option.
+    - `scenarios` (default 0.5, 1, 2): volume multipliers for the low / expected / high comparison.
     - `region` (default us-east-1): where everything is priced.
     """
 
@@ -68,14 +86,23 @@ class Workload:
     batch_ok: bool = False
     cache_prefix_tokens: int | None = None
     cache_hit_rate: Number | None = None
+    cache_ttl: str = "5m"
     small_model_id: str | None = None
     routed_share: Number | None = None
-    sagemaker_instance_type: str = DEFAULT_SELF_HOSTED_TYPES["sagemaker"]
+    service_tier: str | None = None
+    substitute_model: str | None = None
+    precision: Precision = "bf16"
+    sagemaker_instance_type: str | None = None
     sagemaker_tokens_per_second: Number | None = None
-    inf2_instance_type: str = DEFAULT_SELF_HOSTED_TYPES["inf2"]
+    inf2_instance_type: str | None = None
     inf2_tokens_per_second: Number | None = None
-    graviton_instance_type: str = DEFAULT_SELF_HOSTED_TYPES["graviton"]
+    gpu_instance_type: str | None = None
+    gpu_tokens_per_second: Number | None = None
+    graviton_instance_type: str | None = None
     graviton_tokens_per_second: Number | None = None
+    ops_hours_per_month: Number = DEFAULT_OPS_HOURS_PER_MONTH
+    ops_hourly_usd: Number = DEFAULT_OPS_HOURLY_USD
+    scenarios: tuple[Number, ...] = DEFAULT_SCENARIOS
     region: str = "us-east-1"
 
     def __post_init__(self) -> None:
@@ -95,8 +122,12 @@ class Workload:
             )
         self._check_cache()
         self._check_routing()
-        for kind in THROUGHPUT_FIELDS:
-            self._check_self_hosting(kind)
+        if self.service_tier is not None:
+            check_choice("service_tier", self.service_tier, SERVICE_TIERS)
+        self._check_self_hosting()
+        check_number("ops_hours_per_month", self.ops_hours_per_month, low=0, high=None)
+        check_number("ops_hourly_usd", self.ops_hourly_usd, low=0, high=None)
+        self._check_scenarios()
         check_text("region", self.region)
 
     def _check_cache(self) -> None:
@@ -106,6 +137,7 @@ class Workload:
                 "Workload.cache_prefix_tokens and Workload.cache_hit_rate go together: give both or neither, "
                 f"got cache_prefix_tokens={prefix!r}, cache_hit_rate={rate!r}"
             )
+        check_choice("cache_ttl", self.cache_ttl, CACHE_TTLS)
         if prefix is None:
             return
         check_whole("cache_prefix_tokens", prefix, low=1)
@@ -128,19 +160,30 @@ class Workload:
         check_text("small_model_id", small)
         check_number("routed_share", share, low=0, high=1)
 
-    def _check_self_hosting(self, kind: SelfHostedKind) -> None:
-        type_field, throughput_field = THROUGHPUT_FIELDS[kind]
-        instance_type = getattr(self, type_field)
-        check_instance(kind, instance_type)
-        measured = getattr(self, throughput_field)
-        if measured is not None:
-            check_number(throughput_field, measured, low=0, high=None, low_open=True)
-        elif instance_type not in THROUGHPUT_DEFAULTS:
-            defaults = ", ".join(THROUGHPUT_DEFAULTS)
+    def _check_self_hosting(self) -> None:
+        check_choice("precision", self.precision, PRECISIONS)
+        if self.substitute_model is not None and self.substitute_model not in OPEN_MODELS:
             raise ValueError(
-                f"Workload.{throughput_field} is required for {instance_type}: there is no default throughput for "
-                f"it (defaults exist for {defaults}); pass your own measurement in input + output tokens/s"
+                f"Workload.substitute_model must be an open model the catalogue sizes ({', '.join(OPEN_MODELS)}), "
+                f"got {self.substitute_model!r}"
             )
+        for kind, (type_field, throughput_field) in THROUGHPUT_FIELDS.items():
+            instance_type = getattr(self, type_field)
+            if instance_type is not None:
+                check_instance(kind, instance_type)
+            measured = getattr(self, throughput_field)
+            if measured is not None:
+                check_number(throughput_field, measured, low=0, high=None, low_open=True)
+
+    def _check_scenarios(self) -> None:
+        values = self.scenarios
+        if isinstance(values, list):
+            values = tuple(values)
+            object.__setattr__(self, "scenarios", values)
+        if not isinstance(values, tuple) or not 1 <= len(values) <= 5:
+            raise ValueError(f"Workload.scenarios must be 1 to 5 volume multipliers, got {values!r}")
+        for value in values:
+            check_number("scenarios", value, low=0, high=1000, low_open=True)
 
     # ---------------------------------------------------------------------------------------- derived
     @property
@@ -170,17 +213,27 @@ class Workload:
     def peak_tokens_per_second(self) -> Decimal:
         return self.average_tokens_per_second * to_decimal(self.peak_to_average)
 
-    def instance_type(self, kind: SelfHostedKind) -> str:
-        return cast(str, getattr(self, THROUGHPUT_FIELDS[kind][0]))
+    @property
+    def ops_monthly_usd(self) -> Decimal:
+        return to_decimal(self.ops_hours_per_month) * to_decimal(self.ops_hourly_usd)
 
-    def throughput(self, kind: SelfHostedKind) -> tuple[Decimal, str, bool]:
-        """(tokens/s per instance, where the figure comes from, whether it is a default)."""
+    def instance_type(self, kind: SelfHostedKind) -> str | None:
+        """The instance type pinned for `kind`, or None (the advisor picks the smallest that fits)."""
+        return cast("str | None", getattr(self, THROUGHPUT_FIELDS[kind][0]))
+
+    def measured_throughput(self, kind: SelfHostedKind) -> Decimal | None:
+        """Your measured input + output tokens/s per instance for `kind`, or None."""
         measured = getattr(self, THROUGHPUT_FIELDS[kind][1])
-        instance_type = self.instance_type(kind)
-        if measured is not None:
-            return to_decimal(measured), "your measurement", False
-        default = THROUGHPUT_DEFAULTS[instance_type]
-        return default.tokens_per_second, default.source, True
+        return None if measured is None else to_decimal(measured)
+
+    def pins_self_hosting(self) -> list[str]:
+        """The self-hosting fields set (instance types or measurements), which force a self-hosted option."""
+        return [
+            name
+            for fields in THROUGHPUT_FIELDS.values()
+            for name in fields
+            if getattr(self, name) is not None
+        ]
 
     def scaled(self, requests_per_month: Decimal) -> Workload:
         """The same workload at another volume; everything but the requests per month is unchanged."""
@@ -190,6 +243,8 @@ class Workload:
         data: dict[str, Any] = {}
         for item in dataclasses.fields(self):
             value = getattr(self, item.name)
+            if isinstance(value, tuple):
+                value = [str(v) if isinstance(v, Decimal | float) else v for v in value]
             data[item.name] = str(value) if isinstance(value, Decimal | float) else value
         return data
 
@@ -217,3 +272,29 @@ def workload_from_mapping(data: Mapping[str, Any]) -> Workload:
     if missing:
         raise ValueError(f"the workload needs {', '.join(missing)}")
     return Workload(**dict(data))
+
+
+class WorkloadFileError(InvalidValueError):
+    """A workload file that cannot be read; the message names the file and, where there is one, the line."""
+
+
+def load_workload_file(path: Path) -> dict[str, Any]:
+    """The fields of the YAML workload file at `path` (an empty file is no fields), read safely: at most 1 MiB
+    of UTF-8, no anchors or aliases, no duplicate keys; unknown field names are refused with their line."""
+    data = load_yaml_file(path, "workload file", WorkloadFileError)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise WorkloadFileError(
+            f"workload file {path} must be a mapping of Workload fields, got {type(data).__name__}"
+        )
+    unknown = [str(key) for key in data if key not in WORKLOAD_FIELDS]
+    if unknown:
+        line = key_lines(path).get((unknown[0],), 0)
+        hint = suggestion(unknown[0], WORKLOAD_FIELDS).removeprefix("; ")
+        where = "; ".join(part for part in (f"line {line}" if line else "", hint) if part)
+        raise WorkloadFileError(
+            f"workload file {path} has unknown field(s) {', '.join(sorted(unknown))}; allowed: "
+            f"{', '.join(WORKLOAD_FIELDS)}" + (f" ({where})" if where else "")
+        )
+    return {str(key): value for key, value in data.items()}
