@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -26,105 +25,31 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from inferwise.constructs.nag import iam5_resource_finding
+from inferwise.constructs.scale_to_zero_props import (
+    MAX_MODEL_NAME_LENGTH,
+    MAX_NAME_LENGTH,
+    S3_OBJECT,
+    InferenceModel,
+    endpoint_spec,
+    validate_endpoint,
+)
 from inferwise.constructs.schedule import OffHours
-from inferwise.constructs.validation import ECR_IMAGE, check_whole_number
+from inferwise.constructs.validation import ECR_IMAGE, check_instance
 from inferwise.cost.catalog import catalog_for
 from inferwise.cost.estimators.scale_to_zero import EndpointUsage, estimate_scale_to_zero
 from inferwise.cost.model import CostEstimate
 from inferwise.cost.recording import pricing_region, record_estimate
 from inferwise.cost.render import usd
-from inferwise.cost.specs.sagemaker import InstanceSpec, instance_spec
+from inferwise.cost.specs.sagemaker import InstanceSpec
 from inferwise.cost.usage_file import apply_usage_file
 
-__all__ = ["EndpointUsage", "InferenceModel", "OffHours", "ScaleToZeroEndpoint"]
+__all__ = ["MAX_MODEL_NAME_LENGTH", "EndpointUsage", "InferenceModel", "OffHours", "ScaleToZeroEndpoint"]
 
 VARIANT_NAME = "AllTraffic"
 ROUTING_STRATEGY = "LEAST_OUTSTANDING_REQUESTS"
 SCALABLE_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 SCALE_IN_METRIC = "SageMakerInferenceComponentInvocationsPerCopy"
 WAKE_METRIC = "NoCapacityInvocationFailures"
-MAX_NAME_LENGTH = 63
-"""SageMaker's limit for endpoint and inference-component names."""
-MAX_MODEL_NAME_LENGTH = 40
-"""Leaves 23 characters of the 63 for the stack/construct prefix (shortened with a hash when longer)."""
-
-_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
-_ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{1,1024}$")
-_S3_OBJECT = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*[^/])$")
-
-
-@dataclass(frozen=True)
-class InferenceModel:
-    """One model served as an inference component: its container, what one copy needs, how far it scales.
-
-    - `name`: letters, digits and hyphens, at most 40 characters; unique within the endpoint. The inference
-      component is named `<stack>-<construct path>-<name>` (shortened with a hash to fit 63 characters).
-    - `image_uri`: an ECR image URI (e.g. an AWS Deep Learning Container; see `sagemaker_image`).
-    - `model_data_url`: an `s3://bucket/key` model archive, or None when the container fetches the model
-      itself (e.g. from the Hugging Face Hub via `environment`).
-    - `accelerators` / `memory_mb`: reserved per copy (GPUs or NeuronCores; MiB of host memory). SageMaker
-      places copies against a pool smaller than the instance's RAM, so leave headroom.
-    - `max_copies`: the scaling ceiling of this component (its minimum is always 0).
-    - `target_invocations_per_copy`: invocations per minute per copy that target tracking aims for.
-    - `startup_timeout_seconds`: model download and container health-check timeout (60-3600).
-    """
-
-    name: str
-    image_uri: str
-    memory_mb: int
-    model_data_url: str | None = None
-    environment: Mapping[str, str] = field(default_factory=dict)
-    accelerators: int = 1
-    max_copies: int = 1
-    target_invocations_per_copy: float = 10.0
-    startup_timeout_seconds: int = 900
-
-    def __post_init__(self) -> None:
-        label = f"InferenceModel {self.name!r}"
-        if not isinstance(self.name, str) or not _NAME.match(self.name):
-            raise ValueError(
-                f"InferenceModel.name must be letters, digits and hyphens, starting and ending with a letter or "
-                f"digit, got {self.name!r}"
-            )
-        if len(self.name) > MAX_MODEL_NAME_LENGTH:
-            raise ValueError(
-                f"InferenceModel.name must be at most {MAX_MODEL_NAME_LENGTH} characters (the inference component "
-                f"name adds a stack/construct prefix within SageMaker's {MAX_NAME_LENGTH}-character limit), "
-                f"got {self.name!r} ({len(self.name)} characters)"
-            )
-        check_whole_number(f"{label}: accelerators", self.accelerators, 1)
-        check_whole_number(f"{label}: memory_mb", self.memory_mb, 128)
-        check_whole_number(f"{label}: max_copies", self.max_copies, 1)
-        check_whole_number(f"{label}: startup_timeout_seconds", self.startup_timeout_seconds, 60, 3600)
-        target = self.target_invocations_per_copy
-        if isinstance(target, bool) or not isinstance(target, int | float) or not target > 0:
-            raise ValueError(f"{label}: target_invocations_per_copy must be a number > 0, got {target!r}")
-        if not isinstance(self.image_uri, str) or not self.image_uri:
-            raise ValueError(f"{label}: image_uri must be an ECR image URI, got {self.image_uri!r}")
-        if not cdk.Token.is_unresolved(self.image_uri) and not ECR_IMAGE.match(self.image_uri):
-            raise ValueError(
-                f"{label}: image_uri must be an ECR image URI '<account>.dkr.ecr.<region>.amazonaws.com/<repository>"
-                f":<tag>' (or '@sha256:<digest>'), got {self.image_uri!r}"
-            )
-        url = self.model_data_url
-        if url is not None and (
-            not isinstance(url, str) or (not cdk.Token.is_unresolved(url) and not _S3_OBJECT.match(url))
-        ):
-            raise ValueError(
-                f"{label}: model_data_url must be an S3 object URL 's3://<bucket>/<key>' (e.g. a model.tar.gz) "
-                f"or None, got {url!r}"
-            )
-        if len(self.environment) > 16:
-            raise ValueError(
-                f"{label}: environment may hold at most 16 variables (SageMaker's limit), got {len(self.environment)}"
-            )
-        for key, value in self.environment.items():
-            if not isinstance(key, str) or not _ENV_KEY.match(key):
-                raise ValueError(f"{label}: environment variable name {key!r} must match {_ENV_KEY.pattern}")
-            if not isinstance(value, str) or len(value) > 1024:
-                raise ValueError(
-                    f"{label}: environment variable {key} must be a string of at most 1024 characters, got {value!r}"
-                )
 
 
 def physical_name(parts: Sequence[str], suffix: str = "") -> str:
@@ -168,9 +93,11 @@ class ScaleToZeroEndpoint(Construct):
         usage: EndpointUsage | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        spec = instance_spec(instance_type)
+        spec = endpoint_spec(instance_type)
+        if usage is not None:
+            check_instance("usage", usage, EndpointUsage, "(...) or None")
         effective_usage, usage_assumptions = apply_usage_file(self, usage or EndpointUsage())
-        _validate(spec, list(models), max_instances, off_hours, effective_usage)
+        validate_endpoint(spec, models, max_instances, off_hours, effective_usage)
         self.instance_type = instance_type
         self.models = tuple(models)
         self.max_instances = max_instances
@@ -378,7 +305,7 @@ class ScaleToZeroEndpoint(Construct):
             return cdk.Fn.join(
                 "", [f"arn:{stack.partition}:s3:::", cdk.Fn.select(1, cdk.Fn.split("s3://", url))]
             )
-        match = _S3_OBJECT.match(url)
+        match = S3_OBJECT.match(url)
         assert match is not None  # validated by InferenceModel
         return f"arn:{stack.partition}:s3:::{match['bucket']}/{match['key']}"
 
@@ -551,49 +478,3 @@ def _wake_from_zero(scope: Construct, component_name: str, target_id: str) -> cl
         treat_missing_data="notBreaching",
         alarm_actions=[wake_policy.attr_arn],
     )
-
-
-def _validate(
-    spec: InstanceSpec,
-    models: list[InferenceModel],
-    max_instances: int,
-    off_hours: OffHours | None,
-    usage: EndpointUsage,
-) -> None:
-    if isinstance(max_instances, bool) or not isinstance(max_instances, int) or max_instances < 1:
-        raise ValueError(f"max_instances must be a whole number >= 1, got {max_instances!r}")
-    if not models:
-        raise ValueError("models must hold at least one InferenceModel, got none")
-    for model in models:
-        if not isinstance(model, InferenceModel):
-            raise ValueError(f"models must hold InferenceModel objects, got {model!r}")
-    seen: dict[str, str] = {}
-    for model in models:
-        key = model.name.lower()
-        if key in seen:
-            raise ValueError(
-                f"models has two models named {seen[key]!r} and {model.name!r}; InferenceModel.name must be unique "
-                "(case-insensitively) within an endpoint"
-            )
-        seen[key] = model.name
-    for model in models:
-        if model.accelerators > spec.accelerators:
-            raise ValueError(
-                f"InferenceModel {model.name!r}: accelerators={model.accelerators} is more than {spec.instance_type} "
-                f"has ({spec.accelerators} x {spec.accelerator}); use at most {spec.accelerators} or a larger "
-                "instance type"
-            )
-        if model.memory_mb > spec.memory_mb:
-            raise ValueError(
-                f"InferenceModel {model.name!r}: memory_mb={model.memory_mb} is more than {spec.instance_type} has "
-                f"({spec.memory_mb} MiB); ask for less (SageMaker reserves part of it) or use a larger instance type"
-            )
-    if off_hours is not None and not isinstance(off_hours, OffHours):
-        raise ValueError(f"off_hours must be an OffHours or None, got {off_hours!r}")
-    if not isinstance(usage, EndpointUsage):
-        raise ValueError(f"usage must be an EndpointUsage, got {usage!r}")
-    if usage.instances_while_active > max_instances:
-        raise ValueError(
-            f"usage.instances_while_active must be <= max_instances ({max_instances}), "
-            f"got {usage.instances_while_active}"
-        )

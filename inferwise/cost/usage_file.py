@@ -13,22 +13,35 @@ constructs:                    # by construct path glob
   "BatchInferenceStack/Pipeline":
     records_per_month: 5000000
 ```
-A field the usage class does not have, a negative figure, or an entry that matches no construct is a
-synth error. Every value taken from the file is listed in the estimate's assumptions.
+A field the usage class does not have, a figure that is not a finite non-negative number (or that the usage
+class refuses), or an entry that matches no construct is a synth error naming the file and the line. The
+file is read safely (`inferwise.cost.validation.load_yaml_file`): at most 1 MiB of UTF-8, no YAML anchors or
+aliases, no duplicate keys. Every value taken from the file is listed in the estimate's assumptions.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import jsii
-import yaml
 from constructs import IConstruct, IValidation
+
+from inferwise.cost.validation import (
+    InvalidTypeError,
+    InvalidValueError,
+    is_number,
+    key_lines,
+    load_yaml_file,
+    shown,
+    to_decimal,
+)
 
 USAGE_FILE_CONTEXT_KEY = "inferwise:usage-file"
 SECTIONS = ("defaults", "constructs")
@@ -36,8 +49,8 @@ SECTIONS = ("defaults", "constructs")
 Usage = TypeVar("Usage")
 
 
-class UsageFileError(ValueError):
-    """A usage file that cannot be read or applied."""
+class UsageFileError(InvalidValueError):
+    """A usage file that cannot be read or applied (a ValueError)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,9 @@ class UsageEntry:
     section: str
     selector: str
     fields: Mapping[str, Any]
+    line: int = 0
+    """Line of the selector in the file (0: unknown)."""
+    field_lines: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     def selects(self, construct_path: str, usage: object) -> bool:
         if self.section == "defaults":
@@ -55,6 +71,13 @@ class UsageEntry:
 
     def describe(self) -> str:
         return f"{self.section}.{self.selector}"
+
+    def line_of(self, message: str) -> int:
+        """The line of the first field `message` names, else the selector's line."""
+        for name, line in self.field_lines.items():
+            if re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message):
+                return line
+        return self.line
 
 
 @dataclass
@@ -68,40 +91,48 @@ class UsageFile:
 
     @classmethod
     def load(cls, path: Path) -> UsageFile:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as bad:
-            raise UsageFileError(f"cannot read usage file {path}: {bad}") from None
-        if not isinstance(data, dict) or data.get("version") != 1:
+        data = load_yaml_file(path, "usage file", UsageFileError)
+        version = data.get("version") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or type(version) is not int or version != 1:
             raise UsageFileError(f"usage file {path} must be a mapping with 'version: 1'")
         unknown = set(data) - {"version", *SECTIONS}
         if unknown:
             raise UsageFileError(
-                f"usage file {path} has unknown top-level keys {sorted(unknown)}; allowed: version, {', '.join(SECTIONS)}"
+                f"usage file {path} has unknown top-level keys {sorted(map(str, unknown))}; allowed: version, "
+                f"{', '.join(SECTIONS)}"
             )
+        lines = key_lines(path)
         entries = []
         for section in SECTIONS:
             blocks = data.get(section) or {}
             if not isinstance(blocks, dict):
                 raise UsageFileError(
-                    f"usage file {path}: '{section}' must be a mapping of selector to fields"
+                    f"usage file {path}{_at(lines, section)}: '{section}' must be a mapping of selector to fields"
                 )
             for selector, fields in blocks.items():
+                where = _at(lines, section, str(selector))
                 if not isinstance(fields, dict) or not fields:
                     raise UsageFileError(
-                        f"usage file {path}: {section}.{selector} must map field names to figures"
+                        f"usage file {path}{where}: {section}.{selector} must map field names to figures"
                     )
                 for name, value in fields.items():
-                    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                        raise UsageFileError(
-                            f"usage file {path}: {section}.{selector}.{name} must be a non-negative number, got {value!r}"
-                        )
-                entries.append(UsageEntry(section, str(selector), dict(fields)))
+                    _check_figure(
+                        path, _at(lines, section, str(selector), str(name)), section, selector, name, value
+                    )
+                entries.append(
+                    UsageEntry(
+                        section,
+                        str(selector),
+                        dict(fields),
+                        lines.get((section, str(selector)), 0),
+                        {str(n): lines.get((section, str(selector), str(n)), 0) for n in fields},
+                    )
+                )
         return cls(path, tuple(entries))
 
     def apply(self, construct_path: str, usage: Usage) -> tuple[Usage, tuple[str, ...]]:
         if not dataclasses.is_dataclass(usage) or isinstance(usage, type):
-            raise TypeError(f"usage must be a dataclass instance, got {type(usage).__name__}")
+            raise InvalidTypeError(f"usage must be a usage dataclass instance, got {shown(usage)}")
         allowed = {f.name for f in dataclasses.fields(usage)}
         assumptions = []
         for index, entry in enumerate(self.entries):
@@ -110,14 +141,17 @@ class UsageFile:
             unknown = sorted(set(entry.fields) - allowed)
             if unknown:
                 raise UsageFileError(
-                    f"usage file {self.path}: {entry.describe()} sets {', '.join(unknown)}, which "
-                    f"{type(usage).__name__} of {construct_path} does not have; allowed: {', '.join(sorted(allowed))}"
+                    f"usage file {self.path}{_line(entry.field_lines.get(unknown[0], entry.line))}: "
+                    f"{entry.describe()} sets {', '.join(unknown)}, which {type(usage).__name__} of {construct_path} "
+                    f"does not have; allowed: {', '.join(sorted(allowed))}"
                 )
             self.used.add(index)
             try:
                 usage = dataclasses.replace(usage, **entry.fields)
             except ValueError as bad:
-                raise UsageFileError(f"usage file {self.path}: {entry.describe()}: {bad}") from None
+                raise UsageFileError(
+                    f"usage file {self.path}{_line(entry.line_of(str(bad)))}: {entry.describe()}: {bad}"
+                ) from None
             assumptions += [
                 f"{name}={value} from usage file {self.path.name} ({entry.describe()})"
                 for name, value in entry.fields.items()
@@ -126,10 +160,34 @@ class UsageFile:
 
     def unused_entries(self) -> list[str]:
         return [
-            f"usage file {self.path}: {entry.describe()} matches no construct"
+            f"usage file {self.path}{_line(entry.line)}: {entry.describe()} matches no construct"
             for index, entry in enumerate(self.entries)
             if index not in self.used
         ]
+
+
+def _line(line: int) -> str:
+    return f", line {line}" if line else ""
+
+
+def _at(lines: Mapping[tuple[str, ...], int], *keys: str) -> str:
+    return _line(lines.get(keys, 0))
+
+
+def _check_figure(
+    path: Path, where: str, section: str, selector: object, name: object, value: object
+) -> None:
+    """A field name that is a string and a figure that is a finite number >= 0 (not a bool)."""
+    if not isinstance(name, str):
+        raise UsageFileError(
+            f"usage file {path}{where}: {section}.{selector} has the field name {shown(name)}; field names are "
+            "the usage class's attribute names"
+        )
+    number = to_decimal(value) if isinstance(value, int | float | Decimal) and is_number(value) else None
+    if number is None or not number.is_finite() or number < 0:
+        raise UsageFileError(
+            f"usage file {path}{where}: {section}.{selector}.{name} must be a non-negative number, got {shown(value)}"
+        )
 
 
 @jsii.implements(IValidation)
@@ -151,6 +209,10 @@ def usage_file_for(scope: IConstruct) -> UsageFile | None:
     name = scope.node.try_get_context(USAGE_FILE_CONTEXT_KEY)
     if name is None:
         return None
+    if not isinstance(name, str) or not name.strip():
+        raise UsageFileError(
+            f"context {USAGE_FILE_CONTEXT_KEY!r} must be the path of a usage file, got {shown(name)}"
+        )
     root = scope.node.root
     loaded: dict[str, UsageFile] = getattr(root, _LOADED, None) or {}
     if name not in loaded:

@@ -514,7 +514,7 @@ BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
     (
         "malformed email",
         {"emails": ["finops.example.com"]},
-        "emails must be e-mail addresses like name@example.com, got 'finops.example.com'",
+        "emails[0] must be an e-mail address like name@example.com, got 'finops.example.com'",
     ),
     (
         "both filter styles",
@@ -549,17 +549,8 @@ BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
     (
         "budget name with a colon",
         {"budget_name": "team:chatbot"},
-        "budget_name must be non-empty without ':', '\\' or '/action/' (AWS Budgets), got 'team:chatbot'",
-    ),
-    (
-        "token limit zero",
-        {"token_spend_alarms": [TokenSpendAlarm(model_id=HAIKU, max_usd_per_hour=0)]},
-        "token_spend_alarms[0].max_usd_per_hour must be > 0, got 0",
-    ),
-    (
-        "token alarm over zero hours",
-        {"token_spend_alarms": [TokenSpendAlarm(model_id=HAIKU, max_usd_per_hour=1, evaluation_hours=0)]},
-        "token_spend_alarms[0].evaluation_hours must be an int >= 1, got 0",
+        "budget_name must be non-empty without ':', '\\' or '/action/', got 'team:chatbot' (AWS Budgets' BudgetName, "
+        "docs/aws-facts.md#budgets)",
     ),
     (
         "same model twice",
@@ -583,6 +574,25 @@ def test_bad_props_fail_at_synth_with_a_message_naming_the_prop(props: dict[str,
     assert str(raised.value) == message
 
 
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"max_usd_per_hour": 0}, "TokenSpendAlarm.max_usd_per_hour must be > 0, got 0"),
+        (
+            {"max_usd_per_hour": 1, "evaluation_hours": 0},
+            "TokenSpendAlarm.evaluation_hours must be a whole number between 1 and 168, got 0: the alarm's period "
+            "is 1 hour and CloudWatch allows at most 7 days (604,800 s) of period x evaluation periods "
+            "(docs/aws-facts.md#bedrock-metrics)",
+        ),
+    ],
+    ids=["token limit zero", "token alarm over zero hours"],
+)
+def test_bad_token_spend_alarms_are_refused_when_made(props: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        TokenSpendAlarm(model_id=HAIKU, **props)
+    assert str(raised.value) == message
+
+
 def test_hard_cap_percent_outside_range_fails() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "Small", env=cdk.Environment(region="us-east-1"))
@@ -594,7 +604,7 @@ def test_hard_cap_percent_outside_range_fails() -> None:
             emails=["finops@example.com"],
             hard_cap=HardCap(at_percent=1200, deny_roles=[_role(stack)]),
         )
-    assert str(raised.value) == "hard_cap.at_percent must be in (0, 1000] percent, got 1200"
+    assert str(raised.value) == "HardCap.at_percent must be in (0, 1000] percent, got 1200"
 
 
 def test_hard_cap_without_roles_fails() -> None:

@@ -738,7 +738,7 @@ def test_bad_props_are_refused_with_a_clear_message(overrides: dict[str, Any], m
         ),
         (
             lambda: QueueBacklogScaling(queue=None, target_backlog_per_instance=0),  # type: ignore[arg-type]
-            "QueueBacklogScaling.target_backlog_per_instance must be a number > 0, got 0",
+            "QueueBacklogScaling.queue must be an sqs.IQueue, got None",
         ),
     ],
 )

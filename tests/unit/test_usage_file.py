@@ -64,16 +64,16 @@ def test_a_changed_usage_file_shows_in_the_diff(tmp_path: Path, capsys: pytest.C
     [
         (
             "version: 1\nconstructs:\n  Nowhere/*:\n    monthly_usd: 1\n",
-            "usage file {path}: constructs.Nowhere/* matches no construct",
+            "usage file {path}, line 3: constructs.Nowhere/* matches no construct",
         ),
         (
             "version: 1\nconstructs:\n  Chat/Workload:\n    tokens: 1\n",
-            "usage file {path}: constructs.Chat/Workload sets tokens, which FixtureUsage of Chat/Workload does not have; "
+            "usage file {path}, line 4: constructs.Chat/Workload sets tokens, which FixtureUsage of Chat/Workload does not have; "
             "allowed: baseline_usd, monthly_usd",
         ),
         (
             "version: 1\nconstructs:\n  Chat/Workload:\n    monthly_usd: -3\n",
-            "usage file {path}: constructs.Chat/Workload.monthly_usd must be a non-negative number, got -3",
+            "usage file {path}, line 4: constructs.Chat/Workload.monthly_usd must be a non-negative number, got -3",
         ),
         ("constructs: {}\n", "usage file {path} must be a mapping with 'version: 1'"),
         ("version: 1\nresources: {}\n", "usage file {path} has unknown top-level keys ['resources']"),

@@ -4,53 +4,129 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from difflib import SequenceMatcher
 
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from inferwise.constructs.guardrails.props import check_tags
+from inferwise.constructs.validation import InvalidTypeError, InvalidValueError, check_text, shown
+from inferwise.cost.validation import close_matches
 
-def filter_expression(
-    tags: Mapping[str, Sequence[str]] | None, services: Sequence[str] | None
-) -> budgets.CfnBudget.ExpressionProperty | None:
+COST_EXPLORER_SERVICES: tuple[str, ...] = (
+    "Amazon Bedrock",
+    "Amazon SageMaker",
+    "Amazon Elastic Compute Cloud - Compute",
+    "EC2 - Other",
+    "Amazon Virtual Private Cloud",
+    "AWS Lambda",
+    "AWS Step Functions",
+    "Amazon Simple Storage Service",
+    "Amazon DynamoDB",
+    "AmazonCloudWatch",
+    "Amazon EventBridge",
+    "AWS Key Management Service",
+    "Amazon Simple Notification Service",
+    "Amazon Simple Queue Service",
+    "Amazon EC2 Container Registry (ECR)",
+    "AWS Budgets",
+    "AWS Cost Explorer",
+)
+"""Cost Explorer SERVICE names of what the inferwise constructs bill (docs/aws-facts.md#cost-explorer-services;
+the same names as `inferwise.cost.actual.services.SERVICE_NAMES`). Confirm others with
+`aws ce get-dimension-values --dimension SERVICE`."""
+MARKETPLACE_EDITION = " (Amazon Bedrock Edition)"
+"""Suffix of the Cost Explorer name of a model sold through AWS Marketplace, e.g. Anthropic's."""
+_ALIASES = {
+    "bedrock": "Amazon Bedrock",
+    "sagemaker": "Amazon SageMaker",
+    "ec2": "Amazon Elastic Compute Cloud - Compute",
+    "s3": "Amazon Simple Storage Service",
+    "lambda": "AWS Lambda",
+    "stepfunctions": "AWS Step Functions",
+    "step functions": "AWS Step Functions",
+    "dynamodb": "Amazon DynamoDB",
+    "cloudwatch": "AmazonCloudWatch",
+    "kms": "AWS Key Management Service",
+    "sns": "Amazon Simple Notification Service",
+    "sqs": "Amazon Simple Queue Service",
+    "ecr": "Amazon EC2 Container Registry (ECR)",
+    "vpc": "Amazon Virtual Private Cloud",
+}
+
+
+def check_service(prop: str, name: object) -> str:
+    """A Cost Explorer service name a budget filter can match.
+
+    Accepted: the names of `COST_EXPLORER_SERVICES`, Marketplace models' `<model> (Amazon Bedrock Edition)`,
+    and other names written as Cost Explorer writes them (starting with 'Amazon ' or 'AWS ') that are not a
+    near miss of a known name. Refused, with the closest known names: anything else, such as 'Bedrock' or
+    'amazon bedrock', which a budget would compare with EQUALS, match nothing and so never alert.
+    """
+    check_text(prop, name, allowed="a Cost Explorer service name such as 'Amazon Bedrock'", max_length=256)
+    assert isinstance(name, str)
+    if name in COST_EXPLORER_SERVICES or (
+        name.endswith(MARKETPLACE_EDITION) and len(name) > len(MARKETPLACE_EDITION)
+    ):
+        return name
+    alias = _ALIASES.get(name.casefold().removeprefix("amazon ").removeprefix("aws "))
+    if name.startswith(("Amazon ", "AWS ")):
+        typo = [
+            k
+            for k in COST_EXPLORER_SERVICES
+            if SequenceMatcher(None, name.casefold(), k.casefold()).ratio() >= 0.9
+        ]
+        near = [alias] if alias else typo
+        if not near:
+            return (
+                name  # written the way Cost Explorer writes names: not a service inferwise knows, not checked
+            )
+    else:
+        near = [alias] if alias else close_matches(name, COST_EXPLORER_SERVICES)
+    hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else "."
+    raise InvalidValueError(
+        f"{prop} must be a Cost Explorer service name, got {shown(name)}{hint} A budget compares the names "
+        "exactly, so any other spelling matches nothing and never alerts. Names of what inferwise builds: "
+        f"{', '.join(COST_EXPLORER_SERVICES)} (and '<model>{MARKETPLACE_EDITION}' for Marketplace models; "
+        "docs/aws-facts.md#cost-explorer-services)"
+    )
+
+
+def filter_expression(tags: object, services: object) -> budgets.CfnBudget.ExpressionProperty | None:
     """The budget's cost filter: every tag key with one of its values, or one of the services, or none."""
     if tags is not None and services is not None:
-        raise ValueError(
+        raise InvalidValueError(
             "pass cost_filter_tags or services, not both: a budget filters on one of them "
             "(combine them yourself with a cost category if you need both)"
         )
-    if tags is not None:
-        return _tags_expression(tags)
+    checked_tags = check_tags(tags)
+    if checked_tags is not None:
+        return _tags_expression(checked_tags)
     if services is not None:
-        if isinstance(services, str) or not services or not all(services):
-            raise ValueError(
+        if isinstance(services, str) or not isinstance(services, Sequence) or not services:
+            raise InvalidTypeError(
                 f"services must be a non-empty list of Cost Explorer service names (e.g. 'Amazon Bedrock'), "
-                f"got {services!r}"
+                f"got {shown(services)}"
             )
+        names = [check_service(f"services[{index}]", name) for index, name in enumerate(services)]
+        if len(set(names)) != len(names):
+            raise InvalidValueError(f"services must not repeat a name, got {shown(names)}")
         return budgets.CfnBudget.ExpressionProperty(
             dimensions=budgets.CfnBudget.ExpressionDimensionValuesProperty(
-                key="SERVICE", values=list(services), match_options=["EQUALS"]
+                key="SERVICE", values=names, match_options=["EQUALS"]
             )
         )
     return None
 
 
 def _tags_expression(tags: Mapping[str, Sequence[str]]) -> budgets.CfnBudget.ExpressionProperty:
-    if not tags:
-        raise ValueError("cost_filter_tags must name at least one tag key, got {}")
-    parts = []
-    for key, values in tags.items():
-        if not key or isinstance(values, str) or not values or not all(values):
-            raise ValueError(
-                f"cost_filter_tags maps each tag key to a non-empty list of values, got {key!r}: {values!r}"
-            )
-        parts.append(
-            budgets.CfnBudget.ExpressionProperty(
-                tags=budgets.CfnBudget.TagValuesProperty(
-                    key=key, values=list(values), match_options=["EQUALS"]
-                )
-            )
+    parts = [
+        budgets.CfnBudget.ExpressionProperty(
+            tags=budgets.CfnBudget.TagValuesProperty(key=key, values=list(values), match_options=["EQUALS"])
         )
+        for key, values in tags.items()
+    ]
     return parts[0] if len(parts) == 1 else budgets.CfnBudget.ExpressionProperty(and_=parts)
 
 

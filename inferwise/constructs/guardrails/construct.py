@@ -23,6 +23,7 @@ from inferwise.constructs.guardrails.anomaly import (
     anomaly_monitor,
     anomaly_subscription,
     anomaly_thresholds,
+    claim_dimensional_monitor,
     monitor_spec,
 )
 from inferwise.constructs.guardrails.budget import budget_notifications, filter_expression, monthly_budget
@@ -33,17 +34,21 @@ from inferwise.constructs.guardrails.props import (
     alarm_limits,
     check_budget_name,
     checked_emails,
+    deny_roles,
     hard_cap_percent,
+    notification_count,
     optional_percent,
     percents,
     positive,
 )
+from inferwise.constructs.guardrails.props import topic_subscriptions as checked_subscriptions
 from inferwise.constructs.guardrails.token_spend import (
     alarm_description,
     token_prices,
     token_spend_expression,
 )
 from inferwise.constructs.guardrails.topic import alerts_topic, topic_policy
+from inferwise.constructs.validation import InvalidValueError, check_instance, check_profile_region, shown
 from inferwise.cost.catalog import catalog_for
 from inferwise.cost.estimators.guardrails import GuardrailsPlan, GuardrailsUsage, estimate_guardrails
 from inferwise.cost.recording import pricing_region, record_estimate
@@ -95,27 +100,34 @@ class CostGuardrails(Construct):
         super().__init__(scope, construct_id)
         self.monthly_budget_usd = positive("monthly_budget_usd", monthly_budget_usd)
         self.emails = checked_emails(emails)
+        subscribers = checked_subscriptions(topic_subscriptions)
         check_budget_name(budget_name)
         self._filter = filter_expression(cost_filter_tags, services)
         actual_percents = percents("actual_alert_percents", actual_alert_percents)
         forecast = optional_percent("forecast_alert_percent", forecast_alert_percent)
+        notification_count(actual_percents, forecast)
         cap_percent = hard_cap_percent(hard_cap)
         thresholds = anomaly_thresholds(anomaly_detection, anomaly_threshold_usd, anomaly_threshold_percent)
         monitor = monitor_spec(
             anomaly_detection, anomaly_monitor_type, existing_anomaly_monitor_arn, cost_filter_tags
         )
         limits = alarm_limits(token_spend_alarms)
+        check_instance("usage", usage, GuardrailsUsage, " (e.g. GuardrailsUsage(alerts_per_month=100))")
 
         stack = cdk.Stack.of(self)
+        for index, alarm in enumerate(token_spend_alarms):
+            check_profile_region(f"token_spend_alarms[{index}].model_id", alarm.model_id, stack.region)
         self._catalog = catalog_for(self)
         self._region, region_assumptions = pricing_region(self)
         self._token_prices = {
             alarm.model_id: token_prices(self._catalog, self._region, alarm, index)
             for index, alarm in enumerate(token_spend_alarms)
         }
+        if monitor is not None and monitor.monitor_type == "DIMENSIONAL":
+            claim_dimensional_monitor(self)
 
         self.key, self.topic = alerts_topic(
-            self, stack, alarms=bool(token_spend_alarms), subscriptions=topic_subscriptions
+            self, stack, alarms=bool(token_spend_alarms), subscriptions=subscribers
         )
         policy = topic_policy(self.topic)
         notifications = budget_notifications(self.topic, self.emails, actual_percents, forecast)
@@ -133,7 +145,7 @@ class CostGuardrails(Construct):
         self.deny_policy: iam.ManagedPolicy | None = None
         self.action_role: iam.Role | None = None
         self.budget_action: budgets.CfnBudgetsAction | None = None
-        if hard_cap is not None and cap_percent is not None:
+        if isinstance(hard_cap, HardCap) and cap_percent is not None:
             self._add_hard_cap(hard_cap, cap_percent, stack)
 
         self.node.add_validation(_SubscriberCheck(self))
@@ -144,10 +156,10 @@ class CostGuardrails(Construct):
 
         The coefficients are the catalogue's on-demand prices at synth time; re-synthesize after a price change.
         """
-        prices = self._token_prices.get(model_id)
+        prices = self._token_prices.get(model_id) if isinstance(model_id, str) else None
         if prices is None:
-            raise ValueError(
-                f"no token_spend_alarms entry for model {model_id!r}; known: {sorted(self._token_prices)}"
+            raise InvalidValueError(
+                f"no token_spend_alarms entry for model {shown(model_id)}; known: {sorted(self._token_prices)}"
             )
         return token_spend_expression(model_id, prices)
 
@@ -180,6 +192,7 @@ class CostGuardrails(Construct):
         return created
 
     def _add_hard_cap(self, hard_cap: HardCap, at_percent: Decimal, stack: cdk.Stack) -> None:
+        roles = deny_roles(self, hard_cap)
         self.deny_policy = iam.ManagedPolicy(
             self,
             "DenyInferencePolicy",
@@ -209,7 +222,7 @@ class CostGuardrails(Construct):
             iam.PolicyStatement(
                 sid="AttachTheDenyPolicyToTheCappedRoles",
                 actions=["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-                resources=[role.role_arn for role in hard_cap.deny_roles],
+                resources=[role.role_arn for role in roles],
                 conditions={"ArnEquals": {"iam:PolicyARN": self.deny_policy.managed_policy_arn}},
             )
         )
@@ -231,7 +244,7 @@ class CostGuardrails(Construct):
             definition=budgets.CfnBudgetsAction.DefinitionProperty(
                 iam_action_definition=budgets.CfnBudgetsAction.IamActionDefinitionProperty(
                     policy_arn=self.deny_policy.managed_policy_arn,
-                    roles=[role.role_name for role in hard_cap.deny_roles],
+                    roles=[role.role_name for role in roles],
                 )
             ),
             subscribers=subscribers,

@@ -9,7 +9,8 @@ from decimal import Decimal
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 
-from inferwise.constructs.guardrails.props import TokenSpendAlarm, plain
+from inferwise.constructs.guardrails.props import TokenSpendAlarm, evaluation_hours, plain
+from inferwise.constructs.validation import InvalidValueError
 from inferwise.cost.catalog import TOKENS_PER_PRICED_UNIT, PriceCatalog, UnknownPriceError
 from inferwise.cost.records import PriceRecord
 
@@ -60,10 +61,7 @@ def token_prices(
     catalog: PriceCatalog, region: str, alarm: TokenSpendAlarm, index: int
 ) -> tuple[TokenPrice, ...]:
     """The priced token counts of the alarm's model: input and output required, cache reads/writes if priced."""
-    if not isinstance(alarm.evaluation_hours, int) or alarm.evaluation_hours < 1:
-        raise ValueError(
-            f"token_spend_alarms[{index}].evaluation_hours must be an int >= 1, got {alarm.evaluation_hours!r}"
-        )
+    evaluation_hours(f"token_spend_alarms[{index}].evaluation_hours", alarm.evaluation_hours)
     prices = []
     for metric_id, metric_name, dimension, required in _TOKEN_METRICS:
         try:
@@ -71,7 +69,7 @@ def token_prices(
         except UnknownPriceError as missing:
             if not required:
                 continue
-            raise ValueError(
+            raise InvalidValueError(
                 f"token_spend_alarms[{index}]: no on-demand {dimension} token price for model "
                 f"{alarm.model_id!r} in {region}, so its spend cannot be computed. {missing}"
             ) from None

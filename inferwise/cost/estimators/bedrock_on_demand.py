@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from inferwise.cost.model import CostEstimate, CostLine
+from inferwise.cost.validation import InvalidValueError, check_choice, check_number
 
 if TYPE_CHECKING:
     from inferwise.cost.catalog import PriceCatalog
@@ -46,8 +47,10 @@ def _decimal(value: int | float | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _number(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float | Decimal)
+MAX_REQUESTS_PER_MONTH = 10**12
+"""Sanity limit of `TokenUsage.requests_per_month` (about 380,000 requests a second, all month)."""
+MAX_TOKENS_PER_REQUEST = 10_000_000
+"""Sanity limit of the tokens of one request (the largest context windows hold a few million)."""
 
 
 @dataclass(frozen=True)
@@ -70,25 +73,20 @@ class TokenUsage:
     cache_ttl: CacheTtl = "5m"
 
     def __post_init__(self) -> None:
-        requests = self.requests_per_month
-        if not _number(requests) or not _decimal(requests).is_finite() or _decimal(requests) < 0:
-            raise ValueError(f"TokenUsage.requests_per_month must be a number >= 0, got {requests!r}")
+        check_number(
+            "TokenUsage.requests_per_month", self.requests_per_month, low=0, cap=MAX_REQUESTS_PER_MONTH
+        )
         for name in ("input_tokens_per_request", "output_tokens_per_request", "cached_prefix_tokens"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"TokenUsage.{name} must be a whole number >= 0, got {value!r}")
+            check_number(
+                f"TokenUsage.{name}", getattr(self, name), low=0, whole=True, cap=MAX_TOKENS_PER_REQUEST
+            )
         if self.cached_prefix_tokens > self.input_tokens_per_request:
-            raise ValueError(
+            raise InvalidValueError(
                 f"TokenUsage.cached_prefix_tokens must be <= input_tokens_per_request "
                 f"({self.input_tokens_per_request}), got {self.cached_prefix_tokens}"
             )
-        rate = self.cache_hit_rate
-        if not _number(rate) or not 0 <= _decimal(rate) <= 1:
-            raise ValueError(f"TokenUsage.cache_hit_rate must be between 0 and 1, got {rate!r}")
-        if self.cache_ttl not in CACHE_TTLS:
-            raise ValueError(
-                f"TokenUsage.cache_ttl must be one of {', '.join(CACHE_TTLS)}, got {self.cache_ttl!r}"
-            )
+        check_number("TokenUsage.cache_hit_rate", self.cache_hit_rate, low=0, high=1)
+        check_choice("TokenUsage.cache_ttl", self.cache_ttl, CACHE_TTLS)
 
     @property
     def requests(self) -> Decimal:

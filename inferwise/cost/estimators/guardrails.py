@@ -17,6 +17,7 @@ from decimal import Decimal
 from inferwise.cost.catalog import PriceCatalog
 from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate, CostLine
 from inferwise.cost.records import PriceRecord
+from inferwise.cost.validation import check_bool, check_number
 
 PATTERN = "CostGuardrails"
 
@@ -47,10 +48,14 @@ class GuardrailsUsage:
     apply_free_tiers: bool = False
 
     def __post_init__(self) -> None:
-        if isinstance(self.alerts_per_month, bool) or not isinstance(self.alerts_per_month, int):
-            raise ValueError(f"alerts_per_month must be an int, got {self.alerts_per_month!r}")
-        if self.alerts_per_month < 0:
-            raise ValueError(f"alerts_per_month must be >= 0, got {self.alerts_per_month}")
+        check_number(
+            "alerts_per_month", self.alerts_per_month, low=0, whole=True, kind="int", cap=MAX_ALERTS_PER_MONTH
+        )
+        check_bool("apply_free_tiers", self.apply_free_tiers)
+
+
+MAX_ALERTS_PER_MONTH = 1_000_000_000
+"""Sanity limit of `GuardrailsUsage.alerts_per_month`."""
 
 
 @dataclass(frozen=True)

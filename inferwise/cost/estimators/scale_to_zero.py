@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate, CostLine
 from inferwise.cost.render import usd
 from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
+from inferwise.cost.validation import check_number
 
 if TYPE_CHECKING:
     from inferwise.cost.catalog import PriceCatalog
@@ -78,27 +79,23 @@ class EndpointUsage:
     cold_start_minutes: float = DEFAULT_COLD_START_MINUTES
 
     def __post_init__(self) -> None:
-        _check_range("active_hours_per_day", self.active_hours_per_day, 0, 24)
-        _check_range("days_per_month", self.days_per_month, 0, 31)
-        if isinstance(self.instances_while_active, bool) or not isinstance(self.instances_while_active, int):
-            raise ValueError(
-                f"EndpointUsage.instances_while_active must be a whole number >= 1, got {self.instances_while_active!r}"
-            )
-        if self.instances_while_active < 1:
-            raise ValueError(
-                f"EndpointUsage.instances_while_active must be >= 1, got {self.instances_while_active}"
-            )
+        check_number("EndpointUsage.active_hours_per_day", self.active_hours_per_day, low=0, high=24)
+        check_number("EndpointUsage.days_per_month", self.days_per_month, low=0, high=31)
+        check_number(
+            "EndpointUsage.instances_while_active",
+            self.instances_while_active,
+            low=1,
+            whole=True,
+            cap=MAX_INSTANCES,
+        )
         for name in ("cold_starts_per_day", "scale_in_tail_minutes", "cold_start_minutes"):
-            _check_range(name, getattr(self, name), 0, None)
+            check_number(f"EndpointUsage.{name}", getattr(self, name), low=0, cap=MINUTES_PER_DAY)
 
 
-def _check_range(name: str, value: object, low: float, high: float | None) -> None:
-    allowed = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise ValueError(f"EndpointUsage.{name} must be a number {allowed}, got {value!r}")
-    number = _decimal(float(value))
-    if not number.is_finite() or number < low or (high is not None and number > high):
-        raise ValueError(f"EndpointUsage.{name} must be {allowed}, got {value!r}")
+MAX_INSTANCES = 10_000
+"""Sanity limit of `EndpointUsage.instances_while_active`."""
+MINUTES_PER_DAY = 1440
+"""Sanity limit of the cold-start and scale-in figures (at most one a minute, at most a day long)."""
 
 
 def billed_hours_per_instance(usage: EndpointUsage) -> Decimal:

@@ -18,7 +18,6 @@ Inferentia2 chip), the GPU fleet a team would otherwise run; its total appears i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate, CostLine
 from inferwise.cost.render import usd
 from inferwise.cost.specs.ec2 import Accelerator, ec2_instance_spec
+from inferwise.cost.validation import InvalidValueError, check_number
 
 if TYPE_CHECKING:
     from inferwise.cost.catalog import PriceCatalog
@@ -66,16 +66,41 @@ class FleetUsage:
     hours_per_month: float = 730.0
 
     def __post_init__(self) -> None:
-        _check_number("average_instances", self.average_instances, 0, None)
-        _check_number("hours_per_month", self.hours_per_month, 0, 730)
+        check_number("FleetUsage.average_instances", self.average_instances, low=0, cap=MAX_FLEET_INSTANCES)
+        check_number("FleetUsage.hours_per_month", self.hours_per_month, low=0, high=HOURS_PER_MONTH)
 
 
-def _check_number(name: str, value: object, low: float, high: float | None) -> None:
-    allowed = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"FleetUsage.{name} must be a number {allowed}, got {value!r}")
-    if not math.isfinite(value) or value < low or (high is not None and value > high):
-        raise ValueError(f"FleetUsage.{name} must be {allowed}, got {value!r}")
+MAX_FLEET_INSTANCES = 10_000
+"""Sanity limit of `FleetUsage.average_instances` (and of the construct's capacities)."""
+
+
+def usage_floor_problem(usage: FleetUsage, min_capacity: int, off_hours: bool) -> str | None:
+    """Why `usage` prices less than the group's floor forces, or None when it does not.
+
+    A group with `min_capacity=N` keeps N instances running whenever it is on: all month without an off-hours
+    schedule, during the on hours with one. An estimate below that floor (e.g. `hours_per_month=0` with
+    `min_capacity=1`, an On-Demand inf2 at $0.00) would be silently wrong, so the construct refuses it.
+    """
+    if min_capacity <= 0:
+        return None
+    fixes = (
+        f"raise them (FleetUsage(average_instances>={min_capacity}"
+        + ("" if off_hours else ", hours_per_month=730")
+        + "))"
+        + ("" if off_hours else ", add off_hours to stop the fleet on a schedule,")
+        + " or lower min_capacity"
+    )
+    if Decimal(str(usage.average_instances)) < min_capacity:
+        return (
+            f"usage.average_instances must be >= min_capacity ({min_capacity}), got {usage.average_instances:g}: "
+            f"the group never runs fewer than {min_capacity} instance(s) while it is on; {fixes}"
+        )
+    if not off_hours and Decimal(str(usage.hours_per_month)) < HOURS_PER_MONTH:
+        return (
+            f"usage.hours_per_month must be 730 when min_capacity={min_capacity} and there is no off_hours schedule, "
+            f"got {usage.hours_per_month:g}: the group keeps {min_capacity} instance(s) running all month; {fixes}"
+        )
+    return None
 
 
 def split_capacity(
@@ -322,6 +347,17 @@ def _fleet_notes(
     return notes
 
 
+def _check_shape(
+    instance_types: Sequence[str], usage: FleetUsage, min_capacity: int, off_hours: bool
+) -> None:
+    """At least one instance type, and a usage no lower than the group's floor."""
+    if not instance_types:
+        raise InvalidValueError("instance_types must name at least one instance type")
+    floor = usage_floor_problem(usage, min_capacity, off_hours)
+    if floor is not None:
+        raise InvalidValueError(floor)
+
+
 def estimate_spot_fleet(
     *,
     accelerator: Accelerator,
@@ -337,14 +373,15 @@ def estimate_spot_fleet(
     public_ipv4: bool = False,
     off_hours: bool = False,
     assumptions: tuple[str, ...] = (),
+    min_capacity: int = 0,
 ) -> CostEstimate:
     """Monthly cost of the fleet, with the all-On-Demand baseline (and, for Inferentia2, a g5 comparison note).
 
     Every price comes from `catalog`: an instance type, EBS volume or Spot discount it lacks for `region`
-    raises its `UnknownPriceError`, which says how to add an override.
+    raises its `UnknownPriceError`, which says how to add an override. A `usage` below what `min_capacity`
+    forces is a `ValueError` (`usage_floor_problem`): the estimate never goes below the group's floor.
     """
-    if not instance_types:
-        raise ValueError("instance_types must name at least one instance type")
+    _check_shape(instance_types, usage, min_capacity, off_hours)
     preferred = instance_types[0]
     spec = ec2_instance_spec(preferred)
     on_demand, spot = split_capacity(
