@@ -31,13 +31,13 @@ from inferwise.cli.common import (
 )
 from inferwise.cost.advisor import (
     THROUGHPUT_FIELDS,
-    WORKLOAD_FIELDS,
     Comparison,
     ServingOption,
     compare_serving_options,
     tokens_text,
     workload_from_mapping,
 )
+from inferwise.cost.advisor.workload import WorkloadFileError, load_workload_file
 from inferwise.cost.catalog import PriceCatalog, UnknownPriceError
 from inferwise.cost.render import usd
 from inferwise.cost.specs.ec2 import EC2_INSTANCE_SPECS
@@ -144,26 +144,11 @@ def add_compare_command(subparsers: Subparsers) -> argparse.ArgumentParser:
 
 
 def _read_workload_file(path: Path) -> dict[str, Any]:
-    import yaml
-
+    """The workload file's fields, read by the advisor's safe loader; its errors become one-line CLI errors."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as bad:
-        raise CompareError(f"cannot read workload file {path}: {bad.strerror}") from None
-    except yaml.YAMLError as bad:
-        raise CompareError(f"workload file {path} is not valid YAML: {bad}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise CompareError(
-            f"workload file {path} must be a mapping of Workload fields, got {type(data).__name__}"
-        )
-    unknown = sorted(str(key) for key in data if key not in WORKLOAD_FIELDS)
-    if unknown:
-        raise CompareError(
-            f"workload file {path} has unknown field(s) {', '.join(unknown)}; allowed: {', '.join(WORKLOAD_FIELDS)}"
-        )
-    return dict(data)
+        return load_workload_file(path)
+    except WorkloadFileError as bad:
+        raise CompareError(str(bad)) from None
 
 
 def _add_self_hosting_flags(add: Callable[..., Any]) -> None:

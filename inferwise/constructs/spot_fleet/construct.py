@@ -27,6 +27,7 @@ from inferwise.constructs.spot_fleet.props import (
     QueueBacklogScaling,
     UserDataServing,
     check_capacity,
+    check_fleet_props,
     check_instances,
     check_scaling,
     check_usage,
@@ -86,6 +87,9 @@ class SpotInferenceFleet(Construct):
         usage: FleetUsage | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        allowed_peer = check_fleet_props(
+            vpc, vpc_subnets, allowed_peer, machine_image, instance_warmup, log_retention, root_device_name
+        )
         types = instance_type_list(accelerator, instance_types)
         self._region, region_assumptions = pricing_region(self)
         self._catalog = catalog_for(self)
@@ -97,7 +101,7 @@ class SpotInferenceFleet(Construct):
         check_capacity(serving, on_demand_base, spot_percent_above_base, min_capacity, max_capacity)
         check_instances(accelerator, volume, machine_image is None, heartbeat, drain)
         check_scaling(target_cpu_utilization, queue_backlog, off_hours, warm_pool, spot_percent_above_base)
-        check_usage(effective_usage, max_capacity)
+        check_usage(effective_usage, max_capacity, min_capacity, off_hours, usage_assumptions)
         self.accelerator = accelerator
         self.instance_types = tuple(types)
         self.instance_specs = tuple(specs)
@@ -111,11 +115,7 @@ class SpotInferenceFleet(Construct):
         self.auto_scaling_group_name = group_name([stack.stack_name, *self._path_below_stack()])
         selection = vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         public_ipv4 = has_public_subnets(vpc, selection)
-        self.security_group = serving_security_group(
-            self, vpc, self.auto_scaling_group_name, serving.port, allowed_peer
-        )
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
-        self.role = instance_role(self, self.auto_scaling_group_name, session_manager)
+        self._add_security_group_logs_and_role(vpc, allowed_peer, log_retention, session_manager)
         self.machine_image = fleet_machine_image(accelerator, machine_image)
         self.user_data = self._user_data(stack, drain)
         self.launch_template = self._launch_template(public_ipv4, root_device_name, volume)
@@ -147,6 +147,19 @@ class SpotInferenceFleet(Construct):
         scopes = self.node.scopes
         stack_index = max(i for i, s in enumerate(scopes) if cdk.Stack.is_stack(s))
         return [s.node.id for s in scopes[stack_index + 1 :]]
+
+    def _add_security_group_logs_and_role(
+        self,
+        vpc: ec2.IVpc,
+        allowed_peer: ec2.IPeer | None,
+        log_retention: logs.RetentionDays,
+        session_manager: bool,
+    ) -> None:
+        self.security_group = serving_security_group(
+            self, vpc, self.auto_scaling_group_name, self.serving.port, allowed_peer
+        )
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
+        self.role = instance_role(self, self.auto_scaling_group_name, session_manager)
 
     def _user_data(self, stack: cdk.Stack, drain_seconds: int) -> ec2.UserData:
         return fleet_user_data(

@@ -1,9 +1,8 @@
 """SpotInferenceFleet refuses every bad prop with a clear error, before anything reaches jsii.
 
-The construct-typed props the construct does not pass to `props.py` yet (vpc, vpc_subnets, allowed_peer,
-machine_image, instance_warmup, log_retention, root_device_name) and the capacity floor are checked here
-through the functions the construct is to call (`check_fleet_props`, `check_usage`); the construct-level
-twins at the end are strict xfails until `spot_fleet/construct.py` calls them.
+The construct-typed props (vpc, vpc_subnets, allowed_peer, machine_image, instance_warmup, log_retention,
+root_device_name) and the capacity floor are checked through the functions the construct calls
+(`check_fleet_props`, `check_usage`); the construct-level cases at the end show the construct calls them.
 """
 
 from __future__ import annotations
@@ -528,14 +527,7 @@ def test_the_estimator_never_prices_below_the_floor() -> None:
         )
 
 
-# ---------------------------------------------------------- waiting for spot_fleet/construct.py to call them
-WIRING = pytest.mark.xfail(
-    strict=True,
-    reason="needs spot_fleet/construct.py to call check_fleet_props and check_usage(..., min_capacity, off_hours)",
-)
-
-
-@WIRING
+# ------------------------------------------------------------------------ the construct calls them
 @pytest.mark.parametrize(
     ("overrides", "prop"),
     [
