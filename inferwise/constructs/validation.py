@@ -29,6 +29,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from inferwise.cost.specs.regions import GEO_PROFILE_REGIONS, in_geography
 from inferwise.cost.validation import (
     InvalidTypeError,
     InvalidValueError,
@@ -281,19 +282,6 @@ def check_email(prop: str, value: object) -> str:
 
 
 # ------------------------------------------------------------------------------- inference profiles
-GEO_PROFILE_REGIONS: dict[str, tuple[str, ...]] = {
-    "us-gov": ("us-gov-",),
-    "us": ("us-east-", "us-west-", "ca-"),
-    "eu": ("eu-",),
-    "apac": ("ap-",),
-    "jp": ("ap-northeast-1", "ap-northeast-3"),
-    "au": ("ap-southeast-2", "ap-southeast-4"),
-}
-"""Where each geographic inference profile can be called from (its source Regions, by Region-name prefix).
-A geo profile routes only within its geography and is invoked from a Region in it; `global.` works
-everywhere. `us.` is also documented from ca-central-1 (docs/prices.md, AWS Bedrock model cards)."""
-
-
 def profile_geography(model_id: str) -> str:
     """'' for an in-Region model, 'global', or the geography of a geo profile id or ARN ('us', 'eu', ...)."""
     body = model_id.rsplit("/", 1)[-1] if model_id.startswith("arn:") else model_id
@@ -303,19 +291,13 @@ def profile_geography(model_id: str) -> str:
     return ""
 
 
-def _in_geography(geo: str, region: str) -> bool:
-    if geo == "us" and region.startswith("us-gov-"):
-        return False
-    return region.startswith(GEO_PROFILE_REGIONS[geo])
-
-
 def check_profile_region(prop: str, model_id: str, region: str) -> None:
     """Refuse a geographic inference profile whose geography does not contain `region` (an `eu.` profile in
     a us-east-1 stack); nothing to check for `global.`, an in-Region model or a Region that is a token."""
     geo = profile_geography(model_id)
-    if not geo or geo == "global" or cdk.Token.is_unresolved(region) or _in_geography(geo, region):
+    if not geo or geo == "global" or cdk.Token.is_unresolved(region) or in_geography(geo, region):
         return
-    fitting = [f"{g}." for g in GEO_PROFILE_REGIONS if _in_geography(g, region)]
+    fitting = [f"{g}." for g in GEO_PROFILE_REGIONS if in_geography(g, region)]
     raise InvalidValueError(
         f"{prop} must be an in-Region model id, a global. profile"
         + (f" or a {' / '.join(fitting)} profile" if fitting else "")

@@ -12,31 +12,18 @@ from constructs import Construct
 
 from inferwise.constructs.guardrails.props import check_tags
 from inferwise.constructs.validation import InvalidTypeError, InvalidValueError, check_text, shown
+from inferwise.cost.actual.services import SERVICE_NAMES
+from inferwise.cost.refresh.bedrock_models import MARKETPLACE_SUFFIX
 from inferwise.cost.validation import close_matches
 
 COST_EXPLORER_SERVICES: tuple[str, ...] = (
-    "Amazon Bedrock",
-    "Amazon SageMaker",
-    "Amazon Elastic Compute Cloud - Compute",
-    "EC2 - Other",
-    "Amazon Virtual Private Cloud",
-    "AWS Lambda",
-    "AWS Step Functions",
-    "Amazon Simple Storage Service",
-    "Amazon DynamoDB",
-    "AmazonCloudWatch",
-    "Amazon EventBridge",
-    "AWS Key Management Service",
-    "Amazon Simple Notification Service",
-    "Amazon Simple Queue Service",
+    *dict.fromkeys(name for names in SERVICE_NAMES.values() for name in names),
     "Amazon EC2 Container Registry (ECR)",
-    "AWS Budgets",
-    "AWS Cost Explorer",
 )
-"""Cost Explorer SERVICE names of what the inferwise constructs bill (docs/aws-facts.md#cost-explorer-services;
-the same names as `inferwise.cost.actual.services.SERVICE_NAMES`). Confirm others with
+"""Cost Explorer SERVICE names of what the inferwise constructs bill: the names `inferwise actual` matches
+(docs/aws-facts.md#cost-explorer-services) plus ECR, where serving images live. Confirm others with
 `aws ce get-dimension-values --dimension SERVICE`."""
-MARKETPLACE_EDITION = " (Amazon Bedrock Edition)"
+MARKETPLACE_EDITION = MARKETPLACE_SUFFIX
 """Suffix of the Cost Explorer name of a model sold through AWS Marketplace, e.g. Anthropic's."""
 _ALIASES = {
     "bedrock": "Amazon Bedrock",
