@@ -15,6 +15,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from inferwise.constructs.nag import CHECKOV_REASONS, checkov_skip
 from inferwise.constructs.schedule import OffHours
 from inferwise.constructs.spot_fleet import ContainerServing, SpotInferenceFleet
 from inferwise.cost.estimators.spot_fleet import FleetUsage
@@ -54,14 +55,14 @@ class SpotFleetStack(cdk.Stack):
                 ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)
             ],
         )
+        self.flow_log_group = logs.LogGroup(self, "FlowLogs", retention=logs.RetentionDays.TWO_WEEKS)
+        checkov_skip(self.flow_log_group, "CKV_AWS_158", CHECKOV_REASONS["log-group-kms"])
         self.flow_log = ec2.FlowLog(
             self,
             "FlowLog",
             resource_type=ec2.FlowLogResourceType.from_vpc(self.vpc),
             traffic_type=ec2.FlowLogTrafficType.REJECT,
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
-                logs.LogGroup(self, "FlowLogs", retention=logs.RetentionDays.TWO_WEEKS)
-            ),
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
         )
         self.fleet = SpotInferenceFleet(
             self,

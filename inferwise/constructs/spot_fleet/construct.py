@@ -10,6 +10,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from inferwise.constructs.nag import CHECKOV_REASONS, checkov_skip
 from inferwise.constructs.schedule import OffHours
 from inferwise.constructs.spot_fleet.iam import acknowledge_role, grant_instance_permissions, instance_role
 from inferwise.constructs.spot_fleet.launch import (
@@ -159,6 +160,7 @@ class SpotInferenceFleet(Construct):
             self, vpc, self.auto_scaling_group_name, self.serving.port, allowed_peer
         )
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
+        checkov_skip(self.log_group, "CKV_AWS_158", CHECKOV_REASONS["log-group-kms"])
         self.role = instance_role(self, self.auto_scaling_group_name, session_manager)
 
     def _user_data(self, stack: cdk.Stack, drain_seconds: int) -> ec2.UserData:

@@ -13,6 +13,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from inferwise.constructs.nag import CHECKOV_REASONS, checkov_skip
 from inferwise.constructs.spot_fleet.props import AMI_PARAMETERS
 from inferwise.cost.specs.ec2 import Accelerator
 
@@ -96,7 +97,7 @@ def fleet_launch_template(
 ) -> ec2.LaunchTemplate:
     """IMDSv2 only, answering `hop_limit` network hops (1: the host only; 2: containers too), and one
     encrypted gp3 root volume."""
-    return ec2.LaunchTemplate(
+    template = ec2.LaunchTemplate(
         scope,
         "LaunchTemplate",
         machine_image=machine_image,
@@ -120,3 +121,6 @@ def fleet_launch_template(
             )
         ],
     )
+    if public_ipv4:
+        checkov_skip(template, "CKV_AWS_88", CHECKOV_REASONS["public-ip-no-nat"])
+    return template
