@@ -182,7 +182,7 @@ def collect_example(outcome: str = "Completed", *, invalid_line: bool = True) ->
             "pipeline": "BedrockBatchPipelineStateMachine",
         }
         output: dict[str, Any] = support.handler_module("collect").collect(
-            event, s3=aws.s3, cloudwatch=aws.cloudwatch, env=support.collect_env()
+            event, s3=aws.s3, cloudwatch=aws.cloudwatch, dynamodb=aws.dynamodb, env=support.collect_env()
         )
         summary = support.read_json(aws.s3, support.OUTPUT, f"results/{RUN_ID}/summary.json")
         return {"event": event, "output": output, "summary": summary}

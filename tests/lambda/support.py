@@ -31,6 +31,7 @@ WORK = "iw-work"
 INPUT = "iw-input"
 OUTPUT = "iw-output"
 TABLE = "iw-tokens"
+COORDINATION = "iw-coordination"
 MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/iw-bedrock-batch"
 KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -99,6 +100,8 @@ def submit_env(**overrides: object) -> dict[str, str]:
         "JOB_TIMEOUT_HOURS": "72",
         "KMS_KEY_ARN": KMS_KEY_ARN,
         "TOKEN_TABLE": TABLE,
+        "COORDINATION_TABLE": COORDINATION,
+        "MAX_CONCURRENT_JOBS": "10",
     }
     env.update({key: str(value) for key, value in overrides.items()})
     return env
@@ -111,6 +114,7 @@ def collect_env(**overrides: object) -> dict[str, str]:
         "OUTPUT_PREFIX": "results/",
         "MODEL_ID": MODEL_ID,
         "METRIC_NAMESPACE": NAMESPACE,
+        "COORDINATION_TABLE": COORDINATION,
         "BATCH_INPUT_PRICE_PER_MTOK": "0.125",
         "BATCH_OUTPUT_PRICE_PER_MTOK": "0.625",
         "ON_DEMAND_INPUT_PRICE_PER_MTOK": "0.25",
@@ -127,12 +131,13 @@ def create_resources(s3: Any, dynamodb: Any | None = None) -> None:
     for bucket in (WORK, INPUT, OUTPUT):
         s3.create_bucket(Bucket=bucket)
     if dynamodb is not None:
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "job_arn", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "job_arn", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        for table, key in ((TABLE, "job_arn"), (COORDINATION, "pk")):
+            dynamodb.create_table(
+                TableName=table,
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
 
 
 def put_lines(s3: Any, bucket: str, key: str, lines: Iterable[Mapping[str, Any] | str | bytes]) -> None:

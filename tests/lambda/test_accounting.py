@@ -83,8 +83,12 @@ def test_every_record_is_accounted_for_exactly_once(
     max_records = max(max_records, min_records)
     with support.fake_aws_environment(), mock_aws(), pytest.MonkeyPatch.context() as patch:
         patch.setattr(prepare_module, "PARTITION_INPUT_BYTES", partition_bytes)
-        s3, cloudwatch = support.client("s3"), support.client("cloudwatch")
-        support.create_resources(s3)
+        s3, cloudwatch, dynamodb = (
+            support.client("s3"),
+            support.client("cloudwatch"),
+            support.client("dynamodb"),
+        )
+        support.create_resources(s3, dynamodb)
         for index, records in enumerate(files):
             put_lines(s3, INPUT, f"in/{index:02d}.jsonl", [line_for(*record) for record in records])
 
@@ -129,6 +133,7 @@ def test_every_record_is_accounted_for_exactly_once(
             {"run_id": "r1", "prepare": prepared, "jobs": jobs},
             s3=s3,
             cloudwatch=cloudwatch,
+            dynamodb=dynamodb,
             env=collect_env(),
         )
         results = read_lines(s3, OUTPUT, "results/r1/results.jsonl")

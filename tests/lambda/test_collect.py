@@ -37,7 +37,9 @@ def prepare(aws: Any, lines: list[Any], **env: object) -> dict[str, Any]:
 
 def collect(aws: Any, prepared: dict[str, Any], jobs: list[dict[str, Any]], **env: object) -> dict[str, Any]:
     event = {"run_id": "r1", "prepare": prepared, "jobs": jobs, "pipeline": "BatchPipelineStateMachine"}
-    return collect_module.collect(event, s3=aws.s3, cloudwatch=aws.cloudwatch, env=collect_env(**env))
+    return collect_module.collect(
+        event, s3=aws.s3, cloudwatch=aws.cloudwatch, dynamodb=aws.dynamodb, env=collect_env(**env)
+    )
 
 
 def results(aws: Any) -> dict[str, Any]:
@@ -71,6 +73,7 @@ def test_a_completed_job_gives_every_record_and_its_duplicates_a_result(aws: Any
         "status": "SUCCEEDED",
         "counts": {"records_in": 5, "results": 5, "model_errors": 0, "job_errors": 0, "quarantined": 0},
         "summary_uri": "s3://iw-output/results/r1/summary.json",
+        "warnings": [],
     }
     got = results(aws)
     assert sorted(got) == ["r00", "r01", "r02", "r03", "r04"]
@@ -311,6 +314,7 @@ def test_an_empty_input_succeeds_with_nothing_to_report(aws: Any) -> None:
         "status": "SUCCEEDED",
         "counts": {"records_in": 0, "results": 0, "model_errors": 0, "job_errors": 0, "quarantined": 0},
         "summary_uri": "s3://iw-output/results/r1/summary.json",
+        "warnings": [],
     }
 
 
@@ -333,7 +337,8 @@ def test_the_lambda_entry_point_uses_its_environment(aws: Any, monkeypatch: pyte
     job = run_fake_job(aws.s3, "r1", "shard-00000")
     for name, value in collect_env().items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(collect_module, "_client", lambda name: aws.s3 if name == "s3" else aws.cloudwatch)
+    clients = {"s3": aws.s3, "cloudwatch": aws.cloudwatch, "dynamodb": aws.dynamodb}
+    monkeypatch.setattr(collect_module, "_client", clients.__getitem__)
     assert (
         collect_module.handler({"run_id": "r1", "prepare": prepared, "jobs": [job]}, None)["status"]
         == "SUCCEEDED"

@@ -23,7 +23,14 @@ def test_prepare_output_has_the_contract_keys(examples: dict[str, Any]) -> None:
         output = examples[name]
         assert set(output) == {"run_id", "shards", "small_batch", "counts"}
         assert set(output["small_batch"]) == {"mode", "records"}
-        assert set(output["counts"]) == {"lines", "valid", "distinct", "duplicates", "quarantined"}
+        assert set(output["counts"]) == {
+            "lines",
+            "valid",
+            "distinct",
+            "duplicates",
+            "quarantined",
+            "refused_inputs",
+        }
         assert output["counts"]["lines"] == output["counts"]["valid"] + output["counts"]["quarantined"]
         assert output["counts"]["valid"] == output["counts"]["distinct"] + output["counts"]["duplicates"]
     [shard] = examples["prepare"]["shards"]
@@ -63,7 +70,8 @@ def test_collect_output_has_the_contract_keys_and_statuses(examples: dict[str, A
     }
     for name, status in expected.items():
         output = examples[name]
-        assert set(output) == {"run_id", "status", "counts", "summary_uri"}
+        assert set(output) == {"run_id", "status", "counts", "summary_uri", "warnings"}
+        assert output["warnings"] == [], name
         assert set(output["counts"]) == {"records_in", "results", "model_errors", "job_errors", "quarantined"}
         assert output["status"] == status, name
         counts = output["counts"]

@@ -161,3 +161,31 @@ def test_the_lambda_entry_point_uses_its_environment(
         events_module, "_client", lambda name: client if name == "stepfunctions" else stored.dynamodb
     )
     assert events_module.handler(bedrock_event("Completed"), None)["action"] == "task_success"
+
+
+def test_a_job_that_ended_gives_its_quota_slot_back_once(stored: Any, sfn: Any) -> None:
+    """The token item names the slot; a second delivery of the same event frees nothing more."""
+    client, stubber = sfn
+    quota_key = {"pk": {"S": f"quota#{support.MODEL_ID}"}}
+    stored.dynamodb.put_item(
+        TableName=support.COORDINATION,
+        Item={
+            **quota_key,
+            "in_flight": {"N": "2"},
+            "holders": {"M": {"r1/shard-00000": {"M": {}}, "r2/shard-00000": {"M": {}}}},
+        },
+    )
+    stored.dynamodb.update_item(
+        TableName=TABLE,
+        Key={"job_arn": {"S": JOB_ARN}},
+        UpdateExpression="SET quota_model = :m, slot = :s",
+        ExpressionAttributeValues={":m": {"S": support.MODEL_ID}, ":s": {"S": "r1/shard-00000"}},
+    )
+    env = {**ENV, "COORDINATION_TABLE": support.COORDINATION}
+    stubber.add_response("send_task_success", {})
+    stubber.add_client_error("send_task_success", "TaskDoesNotExist", "already answered", 400)
+    for _ in range(2):
+        events_module.on_event(bedrock_event("Completed"), dynamodb=stored.dynamodb, sfn=client, env=env)
+    item = stored.dynamodb.get_item(TableName=support.COORDINATION, Key=quota_key)["Item"]
+    assert item["in_flight"] == {"N": "1"}
+    assert set(item["holders"]["M"]) == {"r2/shard-00000"}

@@ -41,7 +41,14 @@ def test_valid_records_become_one_shard_of_bedrock_lines(aws: Any) -> None:
             {"shard_id": "shard-00000", "input_uri": "s3://iw-work/runs/r1/shards/shard-00000/", "records": 5}
         ],
         "small_batch": {"mode": "none", "records": 0},
-        "counts": {"lines": 5, "valid": 5, "distinct": 5, "duplicates": 0, "quarantined": 0},
+        "counts": {
+            "lines": 5,
+            "valid": 5,
+            "distinct": 5,
+            "duplicates": 0,
+            "quarantined": 0,
+            "refused_inputs": 0,
+        },
     }
     lines = shard_lines(aws, "shard-00000")
     assert sorted(line["recordId"] for line in lines) == [f"r{i:03d}" for i in range(5)]
@@ -57,7 +64,14 @@ def test_exact_duplicate_bodies_are_sent_once_and_mapped_to_the_kept_record(aws:
         [simple(0, "same"), simple(1, "other"), simple(2, "same"), simple(3, "same")],
     )
     result = prepare(aws)
-    assert result["counts"] == {"lines": 4, "valid": 4, "distinct": 2, "duplicates": 2, "quarantined": 0}
+    assert result["counts"] == {
+        "lines": 4,
+        "valid": 4,
+        "distinct": 2,
+        "duplicates": 2,
+        "quarantined": 0,
+        "refused_inputs": 0,
+    }
     assert sorted(line["recordId"] for line in shard_lines(aws, "shard-00000")) == ["r000", "r001"]
     assert read_lines(aws.s3, WORK, "runs/r1/duplicates.jsonl") == [
         {"recordId": "r000", "shard_id": "shard-00000", "duplicates": ["r002", "r003"]}
@@ -84,7 +98,14 @@ def test_a_reused_id_with_another_body_is_quarantined_for_the_later_record(aws: 
         [simple(0, "first"), simple(1), simple(2), {"id": "r000", "prompt": "second"}],
     )
     result = prepare(aws)
-    assert result["counts"] == {"lines": 4, "valid": 3, "distinct": 3, "duplicates": 0, "quarantined": 1}
+    assert result["counts"] == {
+        "lines": 4,
+        "valid": 3,
+        "distinct": 3,
+        "duplicates": 0,
+        "quarantined": 1,
+        "refused_inputs": 0,
+    }
     [entry] = quarantine(aws)
     assert entry["recordId"] == "r000"
     assert entry["errorCode"] == "duplicate_record_id"
@@ -101,7 +122,14 @@ def test_a_reused_id_with_another_body_is_quarantined_for_the_later_record(aws: 
 def test_the_same_id_with_the_same_body_is_a_duplicate_of_itself(aws: Any) -> None:
     put_lines(aws.s3, INPUT, "in/a.jsonl", [simple(0), simple(1), simple(2), simple(0)])
     result = prepare(aws)
-    assert result["counts"] == {"lines": 4, "valid": 4, "distinct": 3, "duplicates": 1, "quarantined": 0}
+    assert result["counts"] == {
+        "lines": 4,
+        "valid": 4,
+        "distinct": 3,
+        "duplicates": 1,
+        "quarantined": 0,
+        "refused_inputs": 0,
+    }
     assert read_lines(aws.s3, WORK, "runs/r1/duplicates.jsonl") == [
         {"recordId": "r000", "shard_id": "shard-00000", "duplicates": ["r000"]}
     ]
@@ -115,7 +143,14 @@ def test_malformed_lines_are_quarantined_with_their_line_id_and_blank_lines_igno
         [simple(0), "", "   ", b"{broken", simple(1), b"\xff\xfe", '"just a string"', simple(2)],
     )
     result = prepare(aws)
-    assert result["counts"] == {"lines": 6, "valid": 3, "distinct": 3, "duplicates": 0, "quarantined": 3}
+    assert result["counts"] == {
+        "lines": 6,
+        "valid": 3,
+        "distinct": 3,
+        "duplicates": 0,
+        "quarantined": 3,
+        "refused_inputs": 0,
+    }
     assert [(e["recordId"], e["errorCode"], e["line"]) for e in quarantine(aws)] == [
         ("line-0-4", "invalid_json", 4),
         ("line-0-6", "invalid_json", 6),
@@ -169,6 +204,7 @@ def test_a_utf8_bom_and_crlf_line_ends_are_accepted(aws: Any) -> None:
         "distinct": 3,
         "duplicates": 0,
         "quarantined": 0,
+        "refused_inputs": 0,
     }
 
 
@@ -206,7 +242,14 @@ def test_below_the_minimum_the_records_go_on_demand(aws: Any) -> None:
     result = prepare(aws, MIN_RECORDS_PER_JOB=100, SMALL_BATCH="on_demand")
     assert result["shards"] == []
     assert result["small_batch"] == {"mode": "on_demand", "records": 2}
-    assert result["counts"] == {"lines": 3, "valid": 3, "distinct": 2, "duplicates": 1, "quarantined": 0}
+    assert result["counts"] == {
+        "lines": 3,
+        "valid": 3,
+        "distinct": 2,
+        "duplicates": 1,
+        "quarantined": 0,
+        "refused_inputs": 0,
+    }
     assert sorted(
         line["recordId"] for line in read_lines(aws.s3, WORK, "runs/r1/on-demand/records.jsonl")
     ) == [
@@ -224,7 +267,14 @@ def test_below_the_minimum_in_fail_mode_every_valid_record_is_quarantined(aws: A
     result = prepare(aws, MIN_RECORDS_PER_JOB=100, SMALL_BATCH="fail")
     assert result["shards"] == []
     assert result["small_batch"] == {"mode": "fail", "records": 2}
-    assert result["counts"] == {"lines": 4, "valid": 0, "distinct": 0, "duplicates": 0, "quarantined": 4}
+    assert result["counts"] == {
+        "lines": 4,
+        "valid": 0,
+        "distinct": 0,
+        "duplicates": 0,
+        "quarantined": 4,
+        "refused_inputs": 0,
+    }
     entries = {e["recordId"]: e for e in quarantine(aws)}
     assert set(entries) == {"r000", "r001", "r002", "line-0-4"}
     assert entries["r001"]["errorCode"] == "below_minimum_records"
@@ -242,9 +292,20 @@ def test_an_empty_input_prepares_nothing(aws: Any, files: list[tuple[str, list[A
         "run_id": "r1",
         "shards": [],
         "small_batch": {"mode": "none", "records": 0},
-        "counts": {"lines": 0, "valid": 0, "distinct": 0, "duplicates": 0, "quarantined": 0},
+        "counts": {
+            "lines": 0,
+            "valid": 0,
+            "distinct": 0,
+            "duplicates": 0,
+            "quarantined": 0,
+            "refused_inputs": 0,
+        },
     }
-    assert sorted(keys(aws.s3, WORK)) == ["runs/r1/duplicates.jsonl", "runs/r1/quarantine.jsonl"]
+    assert sorted(keys(aws.s3, WORK)) == [
+        "runs/r1/duplicates.jsonl",
+        "runs/r1/quarantine.jsonl",
+        "runs/r1/refused.jsonl",
+    ]
 
 
 def test_the_partition_count_changes_nothing_but_memory(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,12 @@ from inferwise.constructs.bedrock_batch import (
     SmallBatch,
     parse_model_id,
 )
+from inferwise.constructs.bedrock_batch.state_machine import (
+    EVENTS_PER_SUBMIT_ATTEMPT,
+    QUOTA_WAIT_HISTORY_EVENTS,
+    expected_quota_wait,
+    quota_wait,
+)
 from inferwise.cost.catalog import PriceCatalog
 from inferwise.cost.estimators.bedrock_batch import BatchUsage
 from inferwise.cost.model import COST_METADATA_KEY, CostEstimate
@@ -432,6 +438,59 @@ def test_token_table_is_on_demand_with_ttl_under_the_key(reference: Synthesized)
     }
 
 
+def test_coordination_table_is_on_demand_with_ttl_under_the_key(reference: Synthesized) -> None:
+    properties = reference.resource(reference.pipeline.coordination_table)["Properties"]
+    assert properties["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert properties["SSESpecification"]["KMSMasterKeyId"] == {
+        "Fn::GetAtt": [reference.id_of(reference.pipeline.key), "Arn"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("function", "actions", "items"),
+    [
+        ("submit_function", ["dynamodb:UpdateItem", "dynamodb:GetItem"], "quota#*"),
+        ("events_function", "dynamodb:UpdateItem", "quota#*"),
+        ("collect_function", ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"], "run#*"),
+    ],
+)
+def test_coordination_items_are_reachable_only_by_their_owners(
+    reference: Synthesized, function: str, actions: Any, items: str
+) -> None:
+    """submit and events touch only the job-quota items, collect only the run markers (dynamodb:LeadingKeys)."""
+    table = {"Fn::GetAtt": [reference.id_of(reference.pipeline.coordination_table), "Arn"]}
+    found = [s for s in reference.statements(getattr(reference.pipeline, function)) if s["Resource"] == table]
+    assert found == [
+        {
+            "Action": actions,
+            "Effect": "Allow",
+            "Resource": table,
+            "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [items]}},
+        }
+    ]
+
+
+def test_submit_may_read_and_stop_only_batch_jobs(reference: Synthesized) -> None:
+    [statement] = reference.allowing(reference.pipeline.submit_function, "bedrock:GetModelInvocationJob")
+    assert statement["Action"] == ["bedrock:StopModelInvocationJob", "bedrock:GetModelInvocationJob"]
+    assert statement["Resource"]["Fn::Join"][1][-1] == ":model-invocation-job/*"
+
+
+def test_functions_share_the_quota_through_the_coordination_table(reference: Synthesized) -> None:
+    table = {"Ref": reference.id_of(reference.pipeline.coordination_table)}
+
+    def variables(function: Any) -> dict[str, Any]:
+        result: dict[str, Any] = reference.resource(function)["Properties"]["Environment"]["Variables"]
+        return result
+
+    submit = variables(reference.pipeline.submit_function)
+    assert (submit["COORDINATION_TABLE"], submit["MAX_CONCURRENT_JOBS"]) == (table, "10")
+    assert variables(reference.pipeline.events_function)["COORDINATION_TABLE"] == table
+    assert variables(reference.pipeline.collect_function)["COORDINATION_TABLE"] == table
+
+
 def test_notification_topic_is_encrypted_with_the_key(reference: Synthesized) -> None:
     properties = reference.resource(reference.pipeline.topic)["Properties"]
     assert properties["KmsMasterKeyId"] == {"Fn::GetAtt": [reference.id_of(reference.pipeline.key), "Arn"]}
@@ -470,7 +529,14 @@ def test_uploads_start_one_run_per_jsonl_object(profile: Synthesized) -> None:
     assert profile.pipeline.upload_rule is not None
     rule = profile.resource(profile.pipeline.upload_rule)["Properties"]
     assert rule["EventPattern"]["detail-type"] == ["Object Created"]
-    assert rule["EventPattern"]["detail"]["object"] == {"key": [{"wildcard": "incoming/*.jsonl"}]}
+    assert rule["EventPattern"]["detail"]["object"] == {
+        "key": [
+            {"wildcard": "incoming/*.jsonl"},
+            {"wildcard": "incoming/*.JSONL"},
+            {"wildcard": "incoming/*.jsonl.gz"},
+            {"wildcard": "incoming/*.JSONL.GZ"},
+        ]
+    }
     [target] = rule["Targets"]
     assert target["Arn"] == {"Ref": profile.id_of(profile.pipeline.state_machine)}
     assert target["InputTransformer"]["InputPathsMap"] == {"detail-object-key": "$.detail.object.key"}
@@ -518,17 +584,45 @@ def test_submit_gives_up_six_hours_after_the_job_timeout(
     assert _states(profile.definition())["SubmitJob"]["TimeoutSeconds"] == (24 + 6) * 3600
 
 
-def test_submit_retries_throttling_with_backoff_and_jitter(reference: Synthesized) -> None:
-    [throttled, lambda_errors] = _states(reference.definition())["SubmitJob"]["Retry"]
-    assert throttled["ErrorEquals"] == ["JobSubmissionThrottled"]
-    assert throttled["BackoffRate"] == 2 and throttled["JitterStrategy"] == "FULL"
-    assert throttled["MaxDelaySeconds"] == 900
-    assert "Lambda.TooManyRequestsException" in lambda_errors["ErrorEquals"]
+def test_submit_waits_for_a_job_slot_as_long_as_a_job_may_take(
+    reference: Synthesized, profile: Synthesized
+) -> None:
+    """A full quota (this or another execution) or Bedrock throttling: SubmitJob keeps trying for about
+    job_timeout_hours, with doubling jittered waits, inside a bounded share of the execution history."""
+    for synthesized, hours, concurrency in ((reference, 72, 10), (profile, 24, 4)):
+        [quota, transient, lambda_errors] = _states(synthesized.definition())["SubmitJob"]["Retry"]
+        assert quota["ErrorEquals"] == ["JobQuotaFull", "JobSubmissionThrottled"]
+        assert (
+            quota["IntervalSeconds"] == 60 and quota["BackoffRate"] == 2 and quota["JitterStrategy"] == "FULL"
+        )
+        assert (quota["MaxAttempts"], quota["MaxDelaySeconds"]) == quota_wait(hours, concurrency)
+        assert expected_quota_wait(quota["MaxAttempts"], quota["MaxDelaySeconds"]) >= hours * 3600
+        assert quota["MaxAttempts"] * EVENTS_PER_SUBMIT_ATTEMPT * concurrency <= QUOTA_WAIT_HISTORY_EVENTS
+        assert transient["ErrorEquals"] == ["TransientError"]
+        assert "Lambda.TooManyRequestsException" in lambda_errors["ErrorEquals"]
+    assert quota_wait(72, 10) == (250, 2160)  # 250 attempts, waits of up to 36 minutes
+
+
+@pytest.mark.parametrize("hours", [24, 72, 168])
+@pytest.mark.parametrize("concurrency", [1, 10, 40])
+def test_the_quota_wait_covers_the_job_window_within_the_history_budget(hours: int, concurrency: int) -> None:
+    attempts, max_delay = quota_wait(hours, concurrency)
+    assert expected_quota_wait(attempts, max_delay) >= hours * 3600
+    assert attempts * EVENTS_PER_SUBMIT_ATTEMPT * concurrency <= QUOTA_WAIT_HISTORY_EVENTS
+    assert expected_quota_wait(attempts, max_delay - 60) < hours * 3600 or max_delay == 300
+
+
+def test_every_lambda_task_retries_transient_errors(reference: Synthesized) -> None:
+    states = _states(reference.definition())
+    for name in ("Prepare", "RunOnDemand", "SubmitJob", "ReleaseSlot", "Collect"):
+        [transient] = [r for r in states[name]["Retry"] if r["ErrorEquals"] == ["TransientError"]]
+        assert transient["BackoffRate"] == 2 and transient["JitterStrategy"] == "FULL", name
+        assert transient["MaxAttempts"] == 8 and transient["MaxDelaySeconds"] == 300, name
 
 
 def test_every_lambda_task_retries_lambda_throttles(reference: Synthesized) -> None:
     states = _states(reference.definition())
-    for name in ("Prepare", "RunOnDemand", "SubmitJob", "Collect"):
+    for name in ("Prepare", "RunOnDemand", "SubmitJob", "ReleaseSlot", "Collect"):
         retries = states[name]["Retry"]
         assert any(
             "Lambda.TooManyRequestsException" in r["ErrorEquals"] and r["JitterStrategy"] == "FULL"
@@ -539,7 +633,17 @@ def test_every_lambda_task_retries_lambda_throttles(reference: Synthesized) -> N
 def test_a_failed_submission_becomes_a_failed_job_result(reference: Synthesized) -> None:
     states = _states(reference.definition())
     [catch] = states["SubmitJob"]["Catch"]
-    assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "SubmissionFailed"}
+    assert catch == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ReleaseSlot"}
+    release = states["ReleaseSlot"]
+    assert release["Next"] == "SubmissionFailed" and release["ResultPath"] is None
+    assert release["Parameters"]["Payload"] == {
+        "action": "release",
+        "run_id.$": "$.run_id",
+        "shard.$": "$.shard",
+    }
+    assert release["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.release_error", "Next": "SubmissionFailed"}
+    ]
     failed = states["SubmissionFailed"]
     assert failed["Type"] == "Pass"
     assert failed["Parameters"]["status"] == "Failed"
@@ -589,6 +693,17 @@ def test_estimate_is_recorded_on_the_state_machine(reference: Synthesized) -> No
     estimate = CostEstimate.from_json(metadata)
     assert estimate == reference.pipeline.cost_estimate
     assert estimate.baseline is not None and estimate.monthly_total < estimate.baseline.monthly_total
+
+
+def test_the_coordination_table_is_priced(reference: Synthesized) -> None:
+    """30 runs of one shard: 3 one-unit updates of the quota item per shard and 1 metrics marker per run."""
+    [line] = [
+        line
+        for line in reference.pipeline.cost_estimate.lines
+        if line.component == "DynamoDB job-quota and run-marker writes"
+    ]
+    assert line.monthly_quantity == 30 * 3 + 30
+    assert line.price_source.endswith("WriteRequestUnits")
 
 
 def test_an_existing_key_is_not_priced_again(existing: Synthesized) -> None:
@@ -659,11 +774,10 @@ def test_model_family_is_inferred_from_the_id(
 
 
 # --------------------------------------------------------------------------------------- bad props
-BATCH_MODELS = (
-    "amazon.nova-lite-v1:0, amazon.nova-micro-v1:0, amazon.nova-premier-v1:0, amazon.nova-pro-v1:0, "
-    "anthropic.claude-haiku-4-5-20251001-v1:0, anthropic.claude-opus-4-5-20251101-v1:0, anthropic.claude-opus-4-6-v1, "
-    "anthropic.claude-sonnet-4-20250514-v1:0, anthropic.claude-sonnet-4-5-20250929-v1:0, anthropic.claude-sonnet-4-6, "
-    "meta.llama3-1-70b-instruct-v1:0, meta.llama3-1-8b-instruct-v1:0, meta.llama3-3-70b-instruct-v1:0"
+BATCHABLE_ANTHROPIC = (
+    "Batchable anthropic models with a batch price in us-east-1 (in-Region or through a geographic profile such "
+    "as us.<id>): anthropic.claude-3-5-haiku-20241022-v1:0, anthropic.claude-haiku-4-5-20251001-v1:0, "
+    "anthropic.claude-sonnet-4-20250514-v1:0, anthropic.claude-sonnet-4-5-20250929-v1:0."
 )
 QUOTAS = (
     "Bedrock's batch quotas are per model (Service Quotas, service code bedrock) and can be raised; set these "
@@ -684,18 +798,17 @@ BAD_PROPS: list[tuple[dict[str, Any], str]] = [
         "each optionally through an inference profile (us., eu., apac., jp., au., us-gov., global.)",
     ),
     (
-        {"model_id": "anthropic.claude-3-5-haiku-20241022-v1:0"},
-        "model_id 'anthropic.claude-3-5-haiku-20241022-v1:0' is an unknown or non-batch model in us-east-1: the "
-        f"price catalogue has no batch price for it. Batch-capable models there: {BATCH_MODELS} (inference profile "
-        "ids such as us.<id> or global.<id> resolve to these). If AWS supports batch inference for this model, add "
-        "batch-input and batch-output prices with a price override (docs/prices.md).",
+        {"model_id": "anthropic.claude-3-7-sonnet-20250219-v1:0"},
+        "model_id 'anthropic.claude-3-7-sonnet-20250219-v1:0' has no batch price in us-east-1: no Region of the price "
+        "catalogue has a batch price for it, so no batch price is known for this model anywhere. "
+        f"{BATCHABLE_ANTHROPIC} If AWS supports batch inference for this model, add batch-input and batch-output "
+        "prices with a price override (docs/prices.md).",
     ),
     (
         {"model_id": "anthropic.claude-unknown-v9:0"},
-        "model_id 'anthropic.claude-unknown-v9:0' is an unknown or non-batch model in us-east-1: the price "
-        f"catalogue does not know it. Batch-capable models there: {BATCH_MODELS} (inference profile ids such as "
-        "us.<id> or global.<id> resolve to these). If AWS supports batch inference for this model, add batch-input "
-        "and batch-output prices with a price override (docs/prices.md).",
+        "model_id 'anthropic.claude-unknown-v9:0' has no batch price in us-east-1: the price catalogue does not know "
+        f"this model in any Region, so no batch price is known for it. {BATCHABLE_ANTHROPIC} If AWS supports batch "
+        "inference for this model, add batch-input and batch-output prices with a price override (docs/prices.md).",
     ),
     (
         {"model_id": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:application-inference-profile/abc"},

@@ -219,6 +219,7 @@ class BedrockBatchPipeline(Construct):
             alarms=1,
             creates_key=self.creates_key,
             work_retention_days=work_retention_days,
+            max_concurrent_jobs=self.max_concurrent_jobs,
         )
         main = self.state_machine.node.default_child
         assert isinstance(main, cdk.CfnResource)
@@ -238,7 +239,8 @@ class BedrockBatchPipeline(Construct):
         start_on_upload: bool,
         work_retention_days: int,
     ) -> None:
-        """The key, the buckets (access logs, work, input and output unless given), the token table, the topic."""
+        """The key, the buckets (access logs, work, input and output unless given), the token and coordination
+        tables, the topic."""
         self.creates_key = encryption_key is None
         self.key: kms.IKey = encryption_key or kms.Key(
             self,
@@ -277,6 +279,7 @@ class BedrockBatchPipeline(Construct):
         if start_on_upload:
             self._send_events_to_eventbridge(self.input_bucket)
         self.token_table = self._token_table()
+        self.coordination_table = self._coordination_table()
         self.topic = sns.Topic(
             self, "Notifications", master_key=self.key, enforce_ssl=True, display_name="Bedrock batch runs"
         )
@@ -335,6 +338,30 @@ class BedrockBatchPipeline(Construct):
         )
         return table
 
+    def _coordination_table(self) -> dynamodb.Table:
+        """The model's job slots, shared by every execution, and once-per-run markers (see the contract)."""
+        table = dynamodb.Table(
+            self,
+            "CoordinationTable",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expires_at",
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        cdk.Validations.of(table).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-DDB3",
+                reason=(
+                    "The table holds live coordination state only: counters of the jobs running now and "
+                    "markers of steps already done. Restoring an earlier copy would count jobs that have ended "
+                    "and forget steps that ran, so a point-in-time restore would do harm, not repair."
+                ),
+            )
+        )
+        return table
+
     # -------------------------------------------------------------------------------- functions
     def _build_functions(self, batch_prices: Mapping[str, str], default_max_tokens: int) -> None:
         """The five functions of the contract, each with its own role, log group and environment."""
@@ -364,13 +391,18 @@ class BedrockBatchPipeline(Construct):
                 "JOB_TIMEOUT_HOURS": str(self.job_timeout_hours),
                 "KMS_KEY_ARN": self.key.key_arn,
                 "TOKEN_TABLE": self.token_table.table_name,
+                "COORDINATION_TABLE": self.coordination_table.table_name,
+                "MAX_CONCURRENT_JOBS": str(self.max_concurrent_jobs),
             },
         )
         self.events_function = self._function(
             "events",
             "Completes a shard's task when its Bedrock batch job reaches a terminal status",
             cdk.Duration.seconds(60),
-            {"TOKEN_TABLE": self.token_table.table_name},
+            {
+                "TOKEN_TABLE": self.token_table.table_name,
+                "COORDINATION_TABLE": self.coordination_table.table_name,
+            },
         )
         self.collect_function = self._function(
             "collect",
@@ -381,6 +413,7 @@ class BedrockBatchPipeline(Construct):
                 "OUTPUT_BUCKET": self.output_bucket.bucket_name,
                 "OUTPUT_PREFIX": self.output_prefix,
                 "METRIC_NAMESPACE": METRIC_NAMESPACE,
+                "COORDINATION_TABLE": self.coordination_table.table_name,
                 **batch_prices,
             },
         )
@@ -499,9 +532,7 @@ class BedrockBatchPipeline(Construct):
                 detail_type=["Object Created"],
                 detail={
                     "bucket": {"name": [self.input_bucket.bucket_name]},
-                    "object": {
-                        "key": events.Match.wildcard(self.input_prefix.replace("*", "\\*") + "*.jsonl")
-                    },
+                    "object": {"key": _input_key_patterns(self.input_prefix)},
                 },
             ),
             targets=[
@@ -528,6 +559,16 @@ class BedrockBatchPipeline(Construct):
         )
         self.failure_alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
         grants.allow_alarm_publishing(self, cdk.Stack.of(self))
+
+
+UPLOAD_SUFFIXES = (".jsonl", ".JSONL", ".jsonl.gz", ".JSONL.GZ")
+"""Uploads that start a run with `start_on_upload` (EventBridge wildcards are case-sensitive; prepare reads
+any case of `.jsonl` and `.jsonl.gz`, and names every other object under the prefix in the run summary)."""
+
+
+def _input_key_patterns(input_prefix: str) -> list[str]:
+    prefix = input_prefix.replace("*", "\\*")
+    return events.Match.any_of(*(events.Match.wildcard(f"{prefix}*{suffix}") for suffix in UPLOAD_SUFFIXES))
 
 
 def asset_exclude(name: str) -> list[str]:

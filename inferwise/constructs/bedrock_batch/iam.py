@@ -103,7 +103,9 @@ def _grant_submit(pipeline: BedrockBatchPipeline) -> None:
     )
     submit.add_to_role_policy(
         iam.PolicyStatement(
-            actions=["bedrock:StopModelInvocationJob"],
+            # stop a job whose token could not be stored or whose shard was given up; read the status of
+            # a job that still holds a quota slot (a lost job event)
+            actions=["bedrock:StopModelInvocationJob", "bedrock:GetModelInvocationJob"],
             resources=[
                 f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:model-invocation-job/*"
             ],
@@ -119,6 +121,7 @@ def _grant_submit(pipeline: BedrockBatchPipeline) -> None:
     submit.add_to_role_policy(
         iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[pipeline.token_table.table_arn])
     )
+    allow_coordination(pipeline, submit, ["dynamodb:UpdateItem", "dynamodb:GetItem"], "quota#")
     allow_key(
         pipeline, submit, pipeline.key, ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], ["dynamodb"]
     )
@@ -133,7 +136,11 @@ def _grant_events(pipeline: BedrockBatchPipeline) -> None:
             resources=[pipeline.token_table.table_arn],
         )
     )
-    allow_key(pipeline, events_fn, pipeline.key, ["kms:Decrypt"], ["dynamodb"])
+    # a job that ended gives its quota slot back
+    allow_coordination(pipeline, events_fn, ["dynamodb:UpdateItem"], "quota#")
+    allow_key(
+        pipeline, events_fn, pipeline.key, ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], ["dynamodb"]
+    )
 
 
 def _grant_collect(pipeline: BedrockBatchPipeline) -> None:
@@ -152,6 +159,13 @@ def _grant_collect(pipeline: BedrockBatchPipeline) -> None:
     )
     allow_bucket_key(pipeline, collect, pipeline.output_bucket, write=True)
     allow_key(pipeline, collect, pipeline.key, ["kms:Decrypt", "kms:GenerateDataKey"], ["s3"])
+    # the once-per-run metrics marker: claim, read back, give back after a failed publish
+    allow_coordination(
+        pipeline, collect, ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"], "run#"
+    )
+    allow_key(
+        pipeline, collect, pipeline.key, ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], ["dynamodb"]
+    )
     collect.add_to_role_policy(
         iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"],
@@ -180,6 +194,20 @@ def _grant_on_demand(pipeline: BedrockBatchPipeline) -> None:
 
 
 # ------------------------------------------------------------------------------------- building blocks
+def allow_coordination(
+    pipeline: BedrockBatchPipeline, function: lambda_.Function, actions: Sequence[str], item_prefix: str
+) -> None:
+    """Item actions on the coordination table, only on items whose key starts with `item_prefix`
+    (`quota#` for the job slots, `run#` for run markers)."""
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=list(actions),
+            resources=[pipeline.coordination_table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{item_prefix}*"]}},
+        )
+    )
+
+
 def allow_objects(
     scope: Construct,
     grantee: iam.IGrantable,

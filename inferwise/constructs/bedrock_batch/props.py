@@ -7,9 +7,26 @@ docs/bedrock-batch-contract.md) and the price-catalogue checks made before anyth
 from __future__ import annotations
 
 import enum
+import math
 import re
 from dataclasses import dataclass
 
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from inferwise.constructs.validation import (
+    InvalidTypeError,
+    InvalidValueError,
+    bucket_prop,
+    check_bool,
+    check_profile_region,
+    check_text,
+    check_whole_number,
+    key_prop,
+    shown,
+)
 from inferwise.cost.catalog import (
     BEDROCK_SERVICE,
     INFERENCE_PROFILE_PREFIXES,
@@ -28,6 +45,15 @@ INLINE_MAP_MAX_CONCURRENCY = 40
 """Step Functions runs at most 40 iterations of an inline Map state at once."""
 JOB_TIMEOUT_HOURS = (24, 168)
 """`timeoutDurationInHours` accepted by CreateModelInvocationJob."""
+SUBMIT_MARGIN_HOURS = 6
+"""The Submit task waits this much longer than the job timeout before it gives up on a job."""
+MAX_MODEL_ID_LENGTH = 2048
+"""Bedrock `ModelIdentifier` (botocore `bedrock`)."""
+MAX_PREFIX_LENGTH = 512
+"""Key prefixes leave room under S3's 1,024-byte keys for the run, shard and file names appended."""
+MAX_RETENTION_DAYS = 3650
+MAX_DEFAULT_MAX_TOKENS = 1_000_000
+"""Sanity limits of `work_retention_days` (ten years) and `default_max_tokens`."""
 WORK_PREFIX = "runs/"
 METRIC_NAMESPACE = "inferwise/BedrockBatch"
 
@@ -80,16 +106,19 @@ class BedrockModel:
 
 def parse_model_id(model_id: object) -> BedrockModel:
     """Parse a model id, inference profile id or ARN; `ValueError` if it is none of the supported families."""
-    if not isinstance(model_id, str) or not model_id.strip():
-        raise ValueError(
-            f"model_id must be a non-empty Bedrock model id or inference profile id, got {model_id!r}"
-        )
+    check_text(
+        "model_id",
+        model_id,
+        allowed="a non-empty Bedrock model id or inference profile id",
+        max_length=MAX_MODEL_ID_LENGTH,
+    )
+    assert isinstance(model_id, str)
     text = model_id.strip()
     arn = _ARN.match(text)
     body = text
     if arn is not None:
         if arn.group("kind") not in ("foundation-model", "inference-profile"):
-            raise ValueError(
+            raise InvalidValueError(
                 f"model_id {model_id!r} is a Bedrock {arn.group('kind')} ARN; pass a foundation-model or "
                 "inference-profile id or ARN, which name the model the jobs run"
             )
@@ -102,7 +131,7 @@ def parse_model_id(model_id: object) -> BedrockModel:
     for start, family in BATCH_MODEL_FAMILIES:
         if body.startswith(start):
             return BedrockModel(text, body, family, profile, text if arn is not None else None)
-    raise ValueError(
+    raise InvalidValueError(
         f"model_id {model_id!r} is not a supported model family: BedrockBatchPipeline builds batch requests for "
         "anthropic (Anthropic Claude, 'anthropic.*'), nova (Amazon Nova, 'amazon.nova*'), llama (Meta Llama, "
         "'meta.llama*') and titan-embed (Amazon Titan Text Embeddings, 'amazon.titan-embed*') models, each "
@@ -111,15 +140,15 @@ def parse_model_id(model_id: object) -> BedrockModel:
 
 
 # ------------------------------------------------------------------------------------------ prop checks
-def _check_int(name: str, value: object, low: int, high: int | None, why: str) -> None:
+def _check_int(
+    name: str, value: object, low: int, high: int | None, why: str, cap: int | None = None
+) -> None:
     allowed = f"an int in [{low:,}, {high:,}]" if high is not None else f"an int >= {low:,}"
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        raise ValueError(f"{name} must be {allowed}, got {value!r}{why}")
+    wrong_type = isinstance(value, bool) or not isinstance(value, int)
+    if wrong_type or value < low or (high is not None and value > high):  # type: ignore[operator]
+        error = InvalidTypeError if wrong_type else InvalidValueError
+        raise error(f"{name} must be {allowed}, got {shown(value)}{why}")
+    check_whole_number(name, value, low, high, cap=cap)
 
 
 def validate_props(
@@ -138,26 +167,59 @@ def validate_props(
 ) -> None:
     """`ValueError` naming the prop, the allowed values and why, for the first prop that is out of range."""
     if not isinstance(usage, BatchUsage):
-        raise ValueError(f"usage must be a BatchUsage, got {usage!r}")
+        raise InvalidTypeError(f"usage must be a BatchUsage, got {shown(usage)}")
     _check_job_sizes(records_per_job, min_records_per_job, max_concurrent_jobs, job_timeout_hours)
     if not isinstance(small_batch, SmallBatch):
-        raise ValueError(f"small_batch must be SmallBatch.ON_DEMAND or SmallBatch.FAIL, got {small_batch!r}")
+        raise InvalidTypeError(
+            f"small_batch must be SmallBatch.ON_DEMAND or SmallBatch.FAIL, got {shown(small_batch)}"
+        )
     for name, prefix in (("input_prefix", input_prefix), ("output_prefix", output_prefix)):
-        if not isinstance(prefix, str) or prefix.startswith("/") or not _S3_PREFIX.match(prefix):
-            raise ValueError(
+        if (
+            not isinstance(prefix, str)
+            or prefix.startswith("/")
+            or not _S3_PREFIX.fullmatch(prefix)
+            or len(prefix) > MAX_PREFIX_LENGTH
+        ):
+            error = InvalidValueError if isinstance(prefix, str) else InvalidTypeError
+            raise error(
                 f"{name} must be an S3 key prefix without a leading '/' (letters, digits and !_.*'()/=+-), "
-                f"got {prefix!r}"
+                f"got {shown(prefix)}"
+                + (
+                    f" ({len(prefix):,} characters; at most {MAX_PREFIX_LENGTH})"
+                    if isinstance(prefix, str) and len(prefix) > MAX_PREFIX_LENGTH
+                    else ""
+                )
             )
-    if not isinstance(start_on_upload, bool):
-        raise ValueError(f"start_on_upload must be True or False, got {start_on_upload!r}")
+    check_bool("start_on_upload", start_on_upload)
     _check_int(
         "work_retention_days",
         work_retention_days,
         1,
         None,
         ": the lifecycle rule deletes a run's work files this many days after they are written",
+        cap=MAX_RETENTION_DAYS,
     )
-    _check_int("default_max_tokens", default_max_tokens, 1, None, "")
+    _check_retention_outlives_jobs(work_retention_days, job_timeout_hours)
+    _check_int("default_max_tokens", default_max_tokens, 1, None, "", cap=MAX_DEFAULT_MAX_TOKENS)
+
+
+def min_retention_days(job_timeout_hours: int) -> int:
+    """Days the work files must live: a shard's input until its job ends (the job timeout, plus the 6 h the
+    Submit task waits longer), then a day for collect to read the outputs."""
+    return math.ceil((job_timeout_hours + SUBMIT_MARGIN_HOURS) / 24) + 1
+
+
+def _check_retention_outlives_jobs(work_retention_days: object, job_timeout_hours: object) -> None:
+    assert isinstance(work_retention_days, int) and isinstance(job_timeout_hours, int)
+    needed = min_retention_days(job_timeout_hours)
+    if work_retention_days < needed:
+        raise InvalidValueError(
+            f"work_retention_days must be >= {needed} with job_timeout_hours={job_timeout_hours}, got "
+            f"{work_retention_days}: the lifecycle rule would delete a shard's input while its job may still run "
+            f"(a job runs up to job_timeout_hours, the Submit task waits {SUBMIT_MARGIN_HOURS} h more, collect "
+            "reads the outputs afterwards; docs/aws-facts.md#batch-job-request). Raise work_retention_days or "
+            "lower job_timeout_hours"
+        )
 
 
 def _check_job_sizes(
@@ -205,6 +267,28 @@ def _check_job_sizes(
         high,
         ": CreateModelInvocationJob accepts 24 to 168 hours",
     )
+
+
+def storage_props(
+    scope: Construct, *, input_bucket: object, output_bucket: object, encryption_key: object
+) -> tuple[s3.IBucket | None, s3.IBucket | None, kms.IKey | None]:
+    """The input and output buckets and the key, each None when not given.
+
+    A bucket may be given as an `s3.IBucket`, a bucket name or a bucket ARN (imported with
+    `s3.Bucket.from_bucket_name` / `from_bucket_arn`); an `s3://` URI is refused with the bucket name and prefix
+    to pass instead. The key may be a `kms.IKey` or a key ARN (`kms.Key.from_key_arn`).
+    """
+    return (
+        bucket_prop(scope, "input_bucket", input_bucket, "ImportedInputBucket"),
+        bucket_prop(scope, "output_bucket", output_bucket, "ImportedOutputBucket"),
+        key_prop(scope, "encryption_key", encryption_key, "ImportedKey"),
+    )
+
+
+def check_model_region(model: BedrockModel, scope: Construct) -> None:
+    """A geographic inference profile must be of the stack's geography (an `eu.` profile cannot be called
+    from a us-east-1 stack); `global.` and in-Region models work anywhere."""
+    check_profile_region("model_id", model.model_id, cdk.Stack.of(scope).region)
 
 
 # ------------------------------------------------------------------------------------- price catalogue

@@ -3,13 +3,21 @@
     HasInputPrefix -> Prepare -> SmallBatchMode -> RunJobs (on-demand branch | SubmitJobs map) -> Collect
                                                \\-> NoJobs ----------------------------------------/
     Collect -> Notify -> RunOutcome (BelowMinimumRecords | RunFailed | RunSucceeded)
+    SubmitJobs item: SubmitJob --(fails for good)--> ReleaseSlot -> SubmissionFailed
 
 The workflow iterates shards, never records; each task keeps exactly the contract's fields of what its
 function returns (docs/bedrock-batch-contract.md), so state payloads stay small.
+
+Retries (the fault model in docs/bedrock-batch.md): every Lambda task retries Lambda's own service errors
+and `TransientError` (what a handler raises when S3, DynamoDB or Bedrock stays unavailable past its own
+retries; every handler is idempotent, so a retried task does no work twice). SubmitJob also retries a full
+job quota (`JobQuotaFull`, the slots shared by every execution) and Bedrock throttling
+(`JobSubmissionThrottled`) for as long as a job itself may take (`quota_wait`), then gives up on the shard.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
@@ -33,7 +41,16 @@ LAMBDA_THROTTLES = (
 )
 """Transient Lambda invocation errors every task retries with exponential backoff and full jitter."""
 SUBMISSION_THROTTLED = "JobSubmissionThrottled"
-"""What the submit function raises when Bedrock throttles or the concurrent-jobs quota is full."""
+"""What the submit function raises when Bedrock throttles or its concurrent-jobs quota is full."""
+QUOTA_FULL = "JobQuotaFull"
+"""What the submit function raises when every job slot of the model is taken (across executions)."""
+TRANSIENT_ERROR = "TransientError"
+"""What a handler raises when S3, DynamoDB or Bedrock stayed unavailable through its own bounded retries."""
+QUOTA_WAIT_FIRST_SECONDS = 60
+QUOTA_WAIT_HISTORY_EVENTS = 10_000
+"""Execution-history events the quota waits of one run may use (of the 25,000 a Standard execution holds)."""
+EVENTS_PER_SUBMIT_ATTEMPT = 4
+"""History events of one failed `.waitForTaskToken` Lambda attempt: scheduled, started, submitted, failed."""
 
 
 def definition(pipeline: BedrockBatchPipeline) -> sfn.IChainable:
@@ -162,15 +179,32 @@ def _batch_jobs(pipeline: BedrockBatchPipeline) -> sfn.Map:
         ),
         retry_on_service_exceptions=False,
     )
+    attempts, max_delay = quota_wait(pipeline.job_timeout_hours, pipeline.max_concurrent_jobs)
     submit.add_retry(
-        errors=[SUBMISSION_THROTTLED],
-        interval=cdk.Duration.seconds(30),
+        errors=[QUOTA_FULL, SUBMISSION_THROTTLED],
+        interval=cdk.Duration.seconds(QUOTA_WAIT_FIRST_SECONDS),
         backoff_rate=2,
-        max_attempts=10,
-        max_delay=cdk.Duration.minutes(15),
+        max_attempts=attempts,
+        max_delay=cdk.Duration.seconds(max_delay),
         jitter_strategy=sfn.JitterType.FULL,
     )
     _retry_lambda(submit)
+    release = tasks.LambdaInvoke(
+        pipeline,
+        "ReleaseSlot",
+        comment="Give the shard's job slot back and stop its job if it still runs (nobody waits for it)",
+        lambda_function=pipeline.submit_function,
+        payload=sfn.TaskInput.from_object(
+            {
+                "action": "release",
+                "run_id": sfn.JsonPath.string_at("$.run_id"),
+                "shard": sfn.JsonPath.object_at("$.shard"),
+            }
+        ),
+        result_path=sfn.JsonPath.DISCARD,
+        retry_on_service_exceptions=False,
+    )
+    _retry_lambda(release)
     submission_failed = sfn.Pass(
         pipeline,
         "SubmissionFailed",
@@ -181,7 +215,9 @@ def _batch_jobs(pipeline: BedrockBatchPipeline) -> sfn.Map:
             "$.shard.shard_id",
         ),
     )
-    submit.add_catch(submission_failed, errors=["States.ALL"], result_path="$.error")
+    release.add_catch(submission_failed, errors=["States.ALL"], result_path="$.release_error")
+    release.next(submission_failed)
+    submit.add_catch(release, errors=["States.ALL"], result_path="$.error")
     return sfn.Map(
         pipeline,
         "SubmitJobs",
@@ -210,6 +246,7 @@ def _collect(pipeline: BedrockBatchPipeline) -> tasks.LambdaInvoke:
             "status.$": "$.Payload.status",
             "counts.$": "$.Payload.counts",
             "summary_uri.$": "$.Payload.summary_uri",
+            "warnings.$": "$.Payload.warnings",
         },
         result_path="$.summary",
         retry_on_service_exceptions=False,
@@ -283,7 +320,49 @@ def _small_batch_mode(
 
 
 # --------------------------------------------------------------------------------------------- helpers
+def quota_wait(job_timeout_hours: int, max_concurrent_jobs: int) -> tuple[int, int]:
+    """(MaxAttempts, MaxDelaySeconds) of SubmitJob's retry on a full quota: it keeps trying for about
+    `job_timeout_hours`, the time a job itself may take, within a bounded share of the execution history.
+
+    Waits start at a minute and double up to MaxDelaySeconds, each one a random part of that (full
+    jitter, half on average). At most `max_concurrent_jobs` shards wait at once, each attempt costs
+    `EVENTS_PER_SUBMIT_ATTEMPT` history events, so the attempts are what `QUOTA_WAIT_HISTORY_EVENTS`
+    allows and the longest wait is the smallest whole minute whose expected total reaches the window.
+    """
+    window = job_timeout_hours * 3600
+    attempts = max(20, QUOTA_WAIT_HISTORY_EVENTS // (EVENTS_PER_SUBMIT_ATTEMPT * max_concurrent_jobs))
+    minutes = max(5, math.ceil(2 * window / attempts / 60))
+    while expected_quota_wait(attempts, minutes * 60) < window:
+        minutes += 1
+    if minutes == 5:  # few shards at once: no need for every attempt the budget allows
+        waited, needed = 0.0, 0
+        while waited < window:
+            waited += _ceiling(needed, 300) / 2
+            needed += 1
+        attempts = needed
+    return attempts, minutes * 60
+
+
+def expected_quota_wait(attempts: int, max_delay: int) -> float:
+    """Seconds SubmitJob waits on average over `attempts` retries (full jitter halves each ceiling)."""
+    return sum(_ceiling(i, max_delay) for i in range(attempts)) / 2
+
+
+def _ceiling(attempt: int, max_delay: int) -> int:
+    """The longest wait before retry `attempt` (from 0): a minute, doubling, at most `max_delay`."""
+    return min(max_delay, QUOTA_WAIT_FIRST_SECONDS << min(attempt, 32))
+
+
 def _retry_lambda(task: tasks.LambdaInvoke) -> None:
+    """Every Lambda task: `TransientError` (the handler's retries ran out), then Lambda's own errors."""
+    task.add_retry(
+        errors=[TRANSIENT_ERROR],
+        interval=cdk.Duration.seconds(5),
+        backoff_rate=2,
+        max_attempts=8,
+        max_delay=cdk.Duration.minutes(5),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
     task.add_retry(
         errors=list(LAMBDA_THROTTLES),
         interval=cdk.Duration.seconds(2),

@@ -6,8 +6,9 @@ What is billed: the model's batch token prices for the records left after de-dup
 state transitions (a fixed number per run plus a few per shard: the state machine iterates shards, never
 records); five Lambda functions (requests and GB-seconds, with the durations stated on each line); S3
 requests and storage of the work files, inputs and results; CloudWatch custom metrics, one alarm and log
-ingestion; the customer-managed KMS key and its requests; the task-token table's DynamoDB requests; SNS
-publishes of each run's summary. EventBridge carries the Bedrock job state-change events (and the S3
+ingestion; the customer-managed KMS key and its requests; the DynamoDB requests of the task-token table and
+of the coordination table (the model's shared job quota, once-per-run markers); SNS publishes of each run's
+summary. EventBridge carries the Bedrock job state-change events (and the S3
 upload events with `start_on_upload`) on the default bus, where AWS service events are free.
 
 The baseline is the naive way: every record, duplicates included, through on-demand InvokeModel at the
@@ -37,11 +38,17 @@ from inferwise.cost.estimators.bedrock_batch.orchestration import (
     FIXED_SECONDS,
     FUNCTION_MEMORY_MB,
     GB,
+    KMS_REQUESTS_PER_COORDINATION_WRITE,
     KMS_REQUESTS_PER_PUBLISH,
     KMS_REQUESTS_PER_S3_REQUEST,
     KMS_REQUESTS_PER_TOKEN_ITEM,
     LOG_BYTES_PER_INVOCATION,
+    MARKER_WRITES_PER_RUN,
+    ON_DEMAND_MARKER_REQUESTS_PER_RECORD,
     ON_DEMAND_SECONDS_PER_RECORD,
+    QUOTA_HOLDER_BYTES,
+    QUOTA_ITEM_BASE_BYTES,
+    QUOTA_UPDATES_PER_SHARD,
     RECORDS_PER_SECOND,
     S3_TIER1_PER_RUN,
     S3_TIER1_PER_SHARD,
@@ -51,6 +58,8 @@ from inferwise.cost.estimators.bedrock_batch.orchestration import (
     TOKEN_WRITE_UNITS_PER_SHARD,
     TRANSITIONS_PER_RUN,
     TRANSITIONS_PER_SHARD,
+    coordination_writes,
+    quota_write_units,
     state_transitions,
 )
 from inferwise.cost.estimators.bedrock_batch.plan import (
@@ -81,13 +90,19 @@ __all__ = [
     "FREE_TIER_NOTE",
     "FUNCTION_MEMORY_MB",
     "GB",
+    "KMS_REQUESTS_PER_COORDINATION_WRITE",
     "KMS_REQUESTS_PER_PUBLISH",
     "KMS_REQUESTS_PER_S3_REQUEST",
     "KMS_REQUESTS_PER_TOKEN_ITEM",
     "LOG_BYTES_PER_INVOCATION",
+    "MARKER_WRITES_PER_RUN",
     "MAX_SHARD_BYTES",
+    "ON_DEMAND_MARKER_REQUESTS_PER_RECORD",
     "ON_DEMAND_SECONDS_PER_RECORD",
     "PATTERN",
+    "QUOTA_HOLDER_BYTES",
+    "QUOTA_ITEM_BASE_BYTES",
+    "QUOTA_UPDATES_PER_SHARD",
     "RECORDS_PER_SECOND",
     "RECORD_OVERHEAD_BYTES",
     "S3_TIER1_PER_RUN",
@@ -105,11 +120,13 @@ __all__ = [
     "ModelFamily",
     "SmallBatchMode",
     "batch_shape",
+    "coordination_writes",
     "estimate_bedrock_batch",
     "estimate_on_demand_baseline",
     "orchestration_lines",
     "overhead_ratio",
     "prepare_ephemeral_mb",
+    "quota_write_units",
     "state_transitions",
     "token_lines",
 ]

@@ -1,5 +1,6 @@
 """What the pipeline itself adds to the token bill: Step Functions transitions, the five Lambda functions, S3
-requests and storage, the task-token table, CloudWatch metrics, alarm and logs, KMS, and SNS run summaries.
+requests and storage, the task-token and coordination tables, CloudWatch metrics, alarm and logs, KMS, and
+SNS run summaries.
 
 Each figure is sized from the batch shape (runs and shards, never records, drive the orchestration) and the
 per-run and per-shard counts below, every one stated in the line's assumptions.
@@ -7,6 +8,7 @@ per-run and per-shard counts below, every one stated in the line's assumptions.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -46,13 +48,14 @@ FIXED_SECONDS = {"prepare": 2.0, "submit": 1.0, "events": 0.5, "collect": 2.0, "
 """Seconds per invocation before any per-record work (start-up, S3 listing, one API call)."""
 ON_DEMAND_SECONDS_PER_RECORD = 0.5
 """Wall-clock seconds per record in the on-demand function, which invokes the model with several threads."""
-S3_TIER1_PER_RUN = 8
-"""PUT/LIST requests per run: prepare lists the input and writes the duplicate, quarantine and on-demand
-files; collect lists outputs and writes results, errors and summary."""
+S3_TIER1_PER_RUN = 9
+"""PUT/LIST requests per run: prepare lists the input and writes the duplicate, quarantine, refused-input and
+on-demand files; collect lists outputs and writes results, errors and summary."""
 S3_TIER1_PER_SHARD = 5
 """PUT/LIST requests per shard: the shard file, Bedrock's output and manifest (and its listing), collect's listing."""
-S3_TIER2_PER_RUN = 3
-"""GET requests per run: the input file(s) and the duplicate and quarantine files read back by collect."""
+S3_TIER2_PER_RUN = 4
+"""GET requests per run: the input file(s) and the duplicate, quarantine and refused-input files read back by
+collect."""
 S3_TIER2_PER_SHARD = 3
 """GET requests per shard: Bedrock reads the shard; collect reads the output and the manifest."""
 LOG_BYTES_PER_INVOCATION = 2_048
@@ -69,6 +72,19 @@ TOKEN_WRITE_UNITS_PER_SHARD = 2
 run, shard, output URI, expiry) is 1-2 KB, and on-demand writes are billed per 1 KB."""
 TOKEN_READ_UNITS_PER_SHARD = 1
 """Read request units for the events function's strongly consistent GetItem (items under 4 KB)."""
+QUOTA_UPDATES_PER_SHARD = 3
+"""Updates of the model's job-quota item per shard: submit takes a slot and records its job, events gives
+it back when the job ends."""
+QUOTA_ITEM_BASE_BYTES = 100
+QUOTA_HOLDER_BYTES = 250
+"""Bytes one slot holder adds to the quota item (run/shard name, lease, start, job ARN); an update is billed
+on the item's size, 1 write unit per 1 KB."""
+MARKER_WRITES_PER_RUN = 1
+"""collect's once-per-run metrics marker (one conditional put of an item under 1 KB)."""
+KMS_REQUESTS_PER_COORDINATION_WRITE = 1
+"""Upper bound for the coordination table (DynamoDB caches the table key, so far fewer in practice)."""
+ON_DEMAND_MARKER_REQUESTS_PER_RECORD = 1
+"""on_demand's done marker: one PUT per record invoked (plus one LIST per run)."""
 
 
 def state_transitions(shape: BatchShape) -> int:
@@ -97,8 +113,14 @@ def orchestration_cost_lines(
         )
     ]
     lines += _lambda_lines(plan, shape, catalog, region)
-    tier1 = runs * S3_TIER1_PER_RUN + shards * S3_TIER1_PER_SHARD
+    markers = _on_demand_markers(plan, shape)
+    tier1 = runs * S3_TIER1_PER_RUN + shards * S3_TIER1_PER_SHARD + markers
     tier2 = runs * S3_TIER2_PER_RUN + shards * S3_TIER2_PER_SHARD
+    marker_note = (
+        f" + {count_text(markers)} for on_demand's done markers (one per record, one LIST per run)"
+        if markers
+        else ""
+    )
     lines.append(
         catalog.line(
             "S3 PUT/LIST requests",
@@ -107,7 +129,7 @@ def orchestration_cost_lines(
             region,
             "Tier1Requests",
             tier1,
-            assumptions=(f"{S3_TIER1_PER_RUN} per run + {S3_TIER1_PER_SHARD} per shard",),
+            assumptions=(f"{S3_TIER1_PER_RUN} per run + {S3_TIER1_PER_SHARD} per shard{marker_note}",),
         )
     )
     lines.append(
@@ -123,6 +145,7 @@ def orchestration_cost_lines(
     )
     lines += _storage_lines(plan, usage, shape, catalog, region)
     lines += _token_table_lines(shards, catalog, region)
+    lines.append(_coordination_line(plan, shape, catalog, region))
     lines += _monitoring_lines(plan, shape, catalog, region)
     lines += _kms_lines(plan, shape, tier1 + tier2, catalog, region)
     lines.append(
@@ -266,6 +289,44 @@ def _token_table_lines(shards: Decimal, catalog: PriceCatalog, region: str) -> l
     ]
 
 
+def quota_write_units(plan: BatchPlan, shape: BatchShape) -> int:
+    """Write units of one quota-item update: the item holds one entry per shard in flight (one execution)."""
+    holders = min(plan.max_concurrent_jobs, max(shape.shards_per_run, 1))
+    return math.ceil((QUOTA_ITEM_BASE_BYTES + holders * QUOTA_HOLDER_BYTES) / 1024)
+
+
+def coordination_writes(plan: BatchPlan, shape: BatchShape) -> Decimal:
+    """Write units a month on the coordination table: quota updates per shard and a marker per run."""
+    per_update = quota_write_units(plan, shape)
+    return Decimal(shape.shards * QUOTA_UPDATES_PER_SHARD * per_update + shape.runs * MARKER_WRITES_PER_RUN)
+
+
+def _coordination_line(plan: BatchPlan, shape: BatchShape, catalog: PriceCatalog, region: str) -> CostLine:
+    per_update = quota_write_units(plan, shape)
+    return catalog.line(
+        "DynamoDB job-quota and run-marker writes",
+        "AmazonDynamoDB",
+        "on-demand",
+        region,
+        "WriteRequestUnits",
+        coordination_writes(plan, shape),
+        assumptions=(
+            f"{QUOTA_UPDATES_PER_SHARD} updates of the model's job-quota item per shard (take a slot, record "
+            f"its job, give it back) at {per_update} write unit(s) each, + {MARKER_WRITES_PER_RUN} metrics "
+            "marker per run",
+            "a submission that finds every slot taken (executions overlapping) adds one read and one write "
+            "per retry; not priced",
+        ),
+    )
+
+
+def _on_demand_markers(plan: BatchPlan, shape: BatchShape) -> Decimal:
+    if not (shape.below_minimum and plan.small_batch == "on_demand"):
+        return Decimal(0)
+    per_run = shape.records_per_run * ON_DEMAND_MARKER_REQUESTS_PER_RECORD + 1
+    return Decimal(shape.runs) * per_run
+
+
 def _monitoring_lines(
     plan: BatchPlan, shape: BatchShape, catalog: PriceCatalog, region: str
 ) -> list[CostLine]:
@@ -311,6 +372,7 @@ def _kms_lines(
     requests = (
         s3_requests * KMS_REQUESTS_PER_S3_REQUEST
         + Decimal(shape.shards) * KMS_REQUESTS_PER_TOKEN_ITEM
+        + coordination_writes(plan, shape) * KMS_REQUESTS_PER_COORDINATION_WRITE
         + Decimal(shape.runs) * KMS_REQUESTS_PER_PUBLISH
     )
     lines = []
@@ -336,7 +398,8 @@ def _kms_lines(
             requests,
             assumptions=(
                 f"upper bound: {KMS_REQUESTS_PER_S3_REQUEST} per S3 request (Bucket Keys cut this by up to "
-                f"99 %), {KMS_REQUESTS_PER_TOKEN_ITEM} per task token, {KMS_REQUESTS_PER_PUBLISH} per publish",
+                f"99 %), {KMS_REQUESTS_PER_TOKEN_ITEM} per task token, {KMS_REQUESTS_PER_COORDINATION_WRITE} per "
+                f"coordination-table write, {KMS_REQUESTS_PER_PUBLISH} per publish",
             ),
         )
     )

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from inferwise.cost.validation import check_number
+
 ModelFamily = Literal["anthropic", "nova", "llama", "titan-embed"]
 BATCH_MODEL_FAMILIES: tuple[tuple[str, ModelFamily], ...] = (
     ("anthropic.", "anthropic"),
@@ -51,15 +53,14 @@ class BatchUsage:
     bytes_per_token: int = 4
 
     def __post_init__(self) -> None:
-        for name in ("records_per_month", "input_tokens_per_record", "output_tokens_per_record"):
-            _check_int(name, getattr(self, name), minimum=0)
-        _check_int("runs_per_month", self.runs_per_month, minimum=1)
-        _check_int("bytes_per_token", self.bytes_per_token, minimum=1)
-        share = self.duplicate_share
-        if isinstance(share, bool) or not isinstance(share, float | int | Decimal):
-            raise ValueError(f"usage.duplicate_share must be a number in [0, 1), got {share!r}")
-        if not 0 <= _decimal(share) < 1:
-            raise ValueError(f"usage.duplicate_share must be in [0, 1), got {share!r}")
+        _check_int("records_per_month", self.records_per_month, minimum=0, cap=MAX_RECORDS_PER_MONTH)
+        for name in ("input_tokens_per_record", "output_tokens_per_record"):
+            _check_int(name, getattr(self, name), minimum=0, cap=MAX_TOKENS_PER_RECORD)
+        _check_int("runs_per_month", self.runs_per_month, minimum=1, cap=MAX_RUNS_PER_MONTH)
+        _check_int("bytes_per_token", self.bytes_per_token, minimum=1, cap=MAX_BYTES_PER_TOKEN)
+        check_number(
+            "usage.duplicate_share", self.duplicate_share, low=0, high=1, high_open=True, allowed="in [0, 1)"
+        )
 
     @property
     def share(self) -> Decimal:
@@ -73,7 +74,8 @@ class BatchPlan:
     `model_id` is what the jobs run (a model id, inference profile id or ARN the catalogue resolves);
     `family` its request family; `records_per_job` / `min_records_per_job` the shard bounds; `small_batch`
     what a run below the minimum does; `custom_metrics` how many metrics collect publishes; `creates_key`
-    whether the pipeline made its own customer-managed key; `work_retention_days` how long work files live.
+    whether the pipeline made its own customer-managed key; `work_retention_days` how long work files live;
+    `max_concurrent_jobs` the job slots the quota item tracks (it sizes that item's writes).
     """
 
     model_id: str
@@ -85,6 +87,7 @@ class BatchPlan:
     alarms: int = 1
     creates_key: bool = True
     work_retention_days: int = 14
+    max_concurrent_jobs: int = 10
 
 
 @dataclass(frozen=True)
@@ -131,11 +134,15 @@ def record_bytes(usage: BatchUsage, *, input_only: bool = False) -> Decimal:
     return Decimal(text * usage.bytes_per_token + RECORD_OVERHEAD_BYTES)
 
 
-def _check_int(name: str, value: object, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"usage.{name} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"usage.{name} must be >= {minimum}, got {value}")
+MAX_RECORDS_PER_MONTH = 10**12
+"""Sanity limits of `BatchUsage`: records a month, tokens of one record, runs a month, bytes of one token."""
+MAX_TOKENS_PER_RECORD = 10_000_000
+MAX_RUNS_PER_MONTH = 1_000_000
+MAX_BYTES_PER_TOKEN = 1_000
+
+
+def _check_int(name: str, value: object, *, minimum: int, cap: int) -> None:
+    check_number(f"usage.{name}", value, low=minimum, whole=True, kind="int", cap=cap)
 
 
 def _decimal(value: float | int | Decimal) -> Decimal:

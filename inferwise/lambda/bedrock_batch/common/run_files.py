@@ -1,8 +1,9 @@
 """Shared code of the BedrockBatchPipeline Lambda functions (see docs/bedrock-batch-contract.md): run files.
 
 The S3 layout of a run (keys under the work bucket's `runs/` prefix, and the job names Bedrock accepts
-for them) and streaming JSONL over S3 with flat memory. Standard library only: the S3 helpers take a
-boto3 client as an argument and never import boto3, so this module is pure and unit-testable.
+for them) and writing JSONL to S3 with flat memory (reading is in `s3_stream`, retries in `retry`).
+Standard library only: the S3 helpers take a boto3 client as an argument and never import boto3, so this
+module is pure and unit-testable.
 
 Deployed inside every function's asset as `bedrock_batch/common/run_files.py`, next to `batch_records`.
 """
@@ -11,16 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
 from .batch_records import ON_DEMAND_SHARD_ID
+from .retry import describe
+from .retry import error_code as error_code  # re-exported: the handlers import it from here
+from .s3_stream import iter_lines as iter_lines  # re-exported (gzip, \n-only lines, resumable)
+from .s3_stream import read_json as read_json
+
+logger = logging.getLogger(__name__)
 
 # S3 multipart: every part but the last must be at least 5 MiB.
 MIN_PART_SIZE = 5 * 1024 * 1024
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
-READ_CHUNK_SIZE = 256 * 1024
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -73,6 +80,30 @@ def duplicates_key(run_id: str) -> str:
 
 def quarantine_key(run_id: str) -> str:
     return f"runs/{run_id}/quarantine.jsonl"
+
+
+def refused_key(run_id: str) -> str:
+    """Input objects prepare did not (fully) read, one `{"source", "reason"}` line each."""
+    return f"runs/{run_id}/refused.jsonl"
+
+
+def on_demand_done_prefix(run_id: str) -> str:
+    """One object per record on_demand has finished (its output line): a rerun never pays for it again."""
+    return f"runs/{run_id}/on-demand/done/"
+
+
+INPUT_SUFFIXES = (".jsonl", ".jsonl.gz")
+"""What prepare reads under the input prefix, compared case-insensitively (`.JSONL`, `.Jsonl.GZ`, ...)."""
+
+
+def input_refusal(key: str) -> str | None:
+    """Why prepare does not read an object under the input prefix, or None when it does."""
+    if key.lower().endswith(INPUT_SUFFIXES):
+        return None
+    return (
+        "not a JSONL input: prepare reads objects whose names end in .jsonl or .jsonl.gz (any case); "
+        f"rename it to {key.rsplit('/', 1)[-1]}.jsonl if it holds JSON lines"
+    )
 
 
 def s3_uri(bucket: str, key: str) -> str:
@@ -129,14 +160,6 @@ class S3Client(Protocol):
     def abort_multipart_upload(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
-def error_code(error: BaseException) -> str:
-    """The AWS error code of a botocore ClientError (or '' for anything else)."""
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
-
-
 def list_objects(s3: S3Client, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
     """(key, size) of every object under `prefix`, in S3's (UTF-8 binary) key order."""
     kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
@@ -147,28 +170,6 @@ def list_objects(s3: S3Client, bucket: str, prefix: str) -> Iterator[tuple[str, 
         if not page.get("IsTruncated"):
             return
         kwargs["ContinuationToken"] = page["NextContinuationToken"]
-
-
-def iter_lines(s3: S3Client, bucket: str, key: str, *, missing_ok: bool = False) -> Iterator[bytes]:
-    """The lines of an object, streamed (`Body.iter_lines`): memory is one read chunk plus one line."""
-    try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    except Exception as error:
-        if missing_ok and error_code(error) in {"NoSuchKey", "404"}:
-            return
-        raise
-    try:
-        yield from body.iter_lines(chunk_size=READ_CHUNK_SIZE)
-    finally:
-        body.close()
-
-
-def read_json(s3: S3Client, bucket: str, key: str) -> Any:
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    try:
-        return json.loads(body.read())
-    finally:
-        body.close()
 
 
 class S3JsonlWriter:
@@ -249,10 +250,16 @@ class S3JsonlWriter:
         )
 
     def abort(self) -> None:
+        """Drop what was written; best effort (the bucket's lifecycle rule aborts what this cannot)."""
         self._closed = True
         self._buffer.clear()
         if self._upload_id is not None:
-            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
+            try:
+                self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
+            except Exception as error:  # never hide the error that made us abort
+                logger.warning(
+                    json.dumps({"event": "abort_failed", "key": self.key, "error": describe(error)})
+                )
 
     def __enter__(self) -> S3JsonlWriter:
         return self

@@ -8,6 +8,12 @@ job result (shard_id "on-demand", job_arn null). Throttling and transient errors
 bounded exponential backoff; a record that still fails gets an error line. When the function is about to
 time out it stops starting new calls: those records get no output line (collect reports them as
 `no_output`) and the status is PartiallyCompleted.
+
+Idempotent: each record's output line is also written, as soon as InvokeModel answers, to its own done
+marker under `runs/<run>/on-demand/done/`. A rerun (the state machine retrying a `TransientError`, a
+redriven execution) reads the markers first and invokes only the records without one, so no record is paid
+for twice. Records whose calls were throttled to the end get no marker (they were not billed): a rerun
+tries them again. S3 calls retry transient errors (bounded backoff, then `TransientError`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from ..common.batch_records import ON_DEMAND_SHARD_ID, canonical_json, loads_strict, usage_from_response
+from ..common.retry import RetryingS3, TransientError, describe, is_transient
 from ..common.run_files import (
     S3Client,
     S3JsonlWriter,
@@ -33,6 +40,7 @@ from ..common.run_files import (
     s3_uri,
     validate_run_id,
 )
+from .done import DoneMarkers
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -67,11 +75,10 @@ def _client(name: str) -> Any:
     import boto3  # type: ignore[import-untyped]
     from botocore.config import Config  # type: ignore[import-untyped]
 
-    # Retries are ours (bounded backoff below), so the SDK makes one attempt per call.
-    return boto3.client(
-        name,
-        config=Config(read_timeout=READ_TIMEOUT_SECONDS, retries={"mode": "standard", "max_attempts": 1}),
-    )
+    # InvokeModel retries are ours (bounded backoff below), so the SDK makes one attempt per call; S3 calls
+    # get the SDK's standard retries under the handler's own (RetryingS3).
+    retries = {"mode": "standard", "total_max_attempts": 1 if name == "bedrock-runtime" else 3}
+    return boto3.client(name, config=Config(read_timeout=READ_TIMEOUT_SECONDS, retries=retries))
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -81,13 +88,14 @@ def backoff_seconds(attempt: int) -> float:
 
 
 class Outcome:
-    __slots__ = ("error", "input_tokens", "model_input", "output", "output_tokens", "record_id")
+    __slots__ = ("error", "final", "input_tokens", "model_input", "output", "output_tokens", "record_id")
 
     def __init__(self, record_id: str, model_input: Any) -> None:
         self.record_id, self.model_input = record_id, model_input
         self.output: Any = None
         self.error: dict[str, str] | None = None
         self.input_tokens = self.output_tokens = 0
+        self.final = True  # False: retries ran out on a throttle/transient error (not billed, worth a rerun)
 
     def line(self) -> str:
         entry: dict[str, Any] = {"recordId": self.record_id, "modelInput": self.model_input}
@@ -116,12 +124,13 @@ def invoke(
             raw = response["body"].read()
         except Exception as error:
             code = error_code(error) or type(error).__name__
-            retryable = code in RETRYABLE_CODES or not error_code(error)
+            retryable = code in RETRYABLE_CODES or is_transient(error) or not error_code(error)
             if retryable and attempt + 1 < MAX_ATTEMPTS:
                 sleep(backoff_seconds(attempt))
                 continue
             suffix = f" (gave up after {attempt + 1} attempts)" if retryable else ""
             outcome.error = {"errorCode": code, "errorMessage": f"{error}{suffix}"}
+            outcome.final = not retryable
             return outcome
         try:
             outcome.output = loads_strict(raw.decode("utf-8"))
@@ -149,42 +158,20 @@ def on_demand(
     run_id = validate_run_id(event.get("run_id"))
     bucket, model_id = env["WORK_BUCKET"], env["MODEL_ID"]
     workers = max(1, int(env.get("ON_DEMAND_CONCURRENCY") or DEFAULT_CONCURRENCY))
+    s3 = RetryingS3.wrap(s3, sleep=sleep)
     prefix = outputs_prefix(run_id, ON_DEMAND_SHARD_ID)
-    counts = {"total": 0, "success": 0, "error": 0, "input_tokens": 0, "output_tokens": 0}
-    skipped = 0
-
-    def out_of_time() -> bool:
-        return context is not None and context.get_remaining_time_in_millis() < TIME_RESERVE_MS
-
-    def records() -> Iterator[tuple[str, Any]]:
-        for raw in iter_lines(s3, bucket, on_demand_key(run_id), missing_ok=True):
-            if raw.strip():
-                record = loads_strict(raw.decode("utf-8"))
-                yield record["recordId"], record["modelInput"]
-
+    done = DoneMarkers(s3, bucket, run_id)
+    finished = done.load()
+    run = _OnDemandRun(runtime, model_id, done, workers, context, sleep)
     with S3JsonlWriter(s3, bucket, prefix + "records.jsonl.out") as out:
-
-        def record(outcome: Outcome) -> None:
-            out.write_line(outcome.line())
-            counts["success" if outcome.error is None else "error"] += 1
-            counts["input_tokens"] += outcome.input_tokens
-            counts["output_tokens"] += outcome.output_tokens
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            running: set[Future[Outcome]] = set()
-            for record_id, model_input in records():
-                counts["total"] += 1
-                if skipped or out_of_time():
-                    skipped += 1
-                    continue
-                running.add(pool.submit(invoke, runtime, model_id, record_id, model_input, sleep=sleep))
-                if len(running) >= 2 * workers:
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        record(future.result())
-            for future in running:
-                record(future.result())
-
+        run.out = out
+        records = (
+            loads_strict(raw.decode("utf-8"))
+            for raw in iter_lines(s3, bucket, on_demand_key(run_id), missing_ok=True, sleep=sleep)
+            if raw.strip()
+        )
+        run.run(((record["recordId"], record["modelInput"]) for record in records), finished)
+    counts = run.counts
     manifest = {
         "totalRecordCount": counts["total"],
         "processedRecordCount": counts["success"] + counts["error"],
@@ -200,13 +187,105 @@ def on_demand(
         ContentType="application/json",
     )
     message = ""
-    if skipped:
-        message = f"on-demand run stopped early to finish within the function timeout: {skipped} records were not invoked"
-    logger.info(json.dumps({"event": "on_demand_done", "run_id": run_id, **manifest, "skipped": skipped}))
+    if run.skipped:
+        message = f"on-demand run stopped early to finish within the function timeout: {run.skipped} records were not invoked"
+    logger.info(
+        json.dumps(
+            {
+                "event": "on_demand_done",
+                "run_id": run_id,
+                **manifest,
+                "skipped": run.skipped,
+                "reused": counts["reused"],
+            }
+        )
+    )
     return {
         "shard_id": ON_DEMAND_SHARD_ID,
         "job_arn": None,
-        "status": "PartiallyCompleted" if skipped else "Completed",
+        "status": "PartiallyCompleted" if run.skipped else "Completed",
         "output_uri": s3_uri(bucket, prefix),
         "message": message,
     }
+
+
+class _OnDemandRun:
+    """Invokes the records that have no done marker, a few at a time, and writes every outcome once."""
+
+    def __init__(
+        self,
+        runtime: Any,
+        model_id: str,
+        done: DoneMarkers,
+        workers: int,
+        context: Any,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.runtime, self.model_id, self.done, self.workers = runtime, model_id, done, workers
+        self.context, self.sleep = context, sleep
+        self.out: S3JsonlWriter | None = None
+        self.counts = {
+            "total": 0,
+            "success": 0,
+            "error": 0,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "reused": 0,
+        }
+        self.skipped = 0
+
+    def out_of_time(self) -> bool:
+        return self.context is not None and self.context.get_remaining_time_in_millis() < TIME_RESERVE_MS
+
+    def record(self, line: str, failed: bool, input_tokens: int, output_tokens: int) -> None:
+        assert self.out is not None
+        self.out.write_line(line)
+        self.counts["error" if failed else "success"] += 1
+        self.counts["input_tokens"] += input_tokens
+        self.counts["output_tokens"] += output_tokens
+
+    def invoke(self, record_id: str, model_input: Any) -> Outcome:
+        outcome = invoke(self.runtime, self.model_id, record_id, model_input, sleep=self.sleep)
+        if outcome.final:
+            try:
+                self.done.mark(
+                    outcome.record_id,
+                    outcome.line(),
+                    failed=outcome.error is not None,
+                    input_tokens=outcome.input_tokens,
+                    output_tokens=outcome.output_tokens,
+                )
+            except (
+                TransientError
+            ) as error:  # the outcome is still written below; only a rerun would repeat it
+                logger.warning(
+                    json.dumps({"event": "done_marker_lost", "record": record_id, "error": describe(error)})
+                )
+        return outcome
+
+    def finish(self, future: Future[Outcome]) -> None:
+        outcome = future.result()
+        self.record(outcome.line(), outcome.error is not None, outcome.input_tokens, outcome.output_tokens)
+
+    def run(self, records: Iterator[tuple[str, Any]], finished: Mapping[str, dict[str, Any]]) -> None:
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            running: set[Future[Outcome]] = set()
+            for record_id, model_input in records:
+                self.counts["total"] += 1
+                marker = finished.get(record_id)
+                if marker is not None:  # paid for by an earlier attempt: reuse its outcome
+                    self.counts["reused"] += 1
+                    self.record(
+                        marker["line"], marker["failed"], marker["input_tokens"], marker["output_tokens"]
+                    )
+                    continue
+                if self.skipped or self.out_of_time():
+                    self.skipped += 1
+                    continue
+                running.add(pool.submit(self.invoke, record_id, model_input))
+                if len(running) >= 2 * self.workers:
+                    completed, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in completed:
+                        self.finish(future)
+            for future in running:
+                self.finish(future)

@@ -1,7 +1,14 @@
 """prepare: validate, de-duplicate and shard a run's input for Bedrock batch jobs.
 
 Event `{"run_id", "input_bucket", "input_prefix"}`; returns `{"run_id", "shards", "small_batch", "counts"}`
-(docs/bedrock-batch-contract.md). Memory stays flat whatever the input size, in four passes:
+(docs/bedrock-batch-contract.md). The inputs are the objects under the prefix whose names end in `.jsonl`
+or `.jsonl.gz`, in any case (gzip is read on the fly); every other object, and any input that cannot be
+read to its end (gone, access denied, corrupt gzip), is listed with its reason in
+`runs/<run>/refused.jsonl`, which collect puts in the run summary: nothing is skipped silently. A line ends
+at `\n` only (a trailing `\r` is dropped), so a stray `\r` never turns one record into two. S3 calls and
+broken response streams are retried (bounded backoff, then `TransientError`); prepare only overwrites its
+own run files, so a retried prepare yields the same shards. Memory stays flat whatever the input size, in
+four passes:
 
 1. stream every input line (`Body.iter_lines`) and validate it (bad lines go to the quarantine); spool
    each valid record to a body partition file in /tmp chosen by the digest of its body, and a small
@@ -29,6 +36,7 @@ import logging
 import math
 import os
 import tempfile
+import time
 from binascii import hexlify
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
@@ -46,20 +54,24 @@ from ..common.batch_records import (
     parse_record,
     quarantine_line,
 )
+from ..common.retry import RetryingS3, Sleep, TransientError, describe, error_code
 from ..common.run_files import (
     S3Client,
     S3JsonlWriter,
     duplicates_key,
+    input_refusal,
     iter_lines,
     list_objects,
     on_demand_key,
     quarantine_key,
+    refused_key,
     s3_uri,
     shard_id_for,
     shard_key,
     shard_prefix,
     validate_run_id,
 )
+from ..common.s3_stream import CorruptInput
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -134,28 +146,56 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
 @functools.cache
 def _s3() -> Any:
     import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
 
-    return boto3.client("s3")
+    # the SDK's standard retries on each request, under RetryingS3's (which also resumes broken streams)
+    return boto3.client("s3", config=Config(retries={"mode": "standard", "total_max_attempts": 3}))
 
 
 def partition_count(input_bytes: int) -> int:
     return max(1, min(MAX_PARTITIONS, math.ceil(input_bytes / PARTITION_INPUT_BYTES)))
 
 
+def select_inputs(
+    listing: Iterator[tuple[str, int]], bucket: str
+) -> tuple[list[tuple[str, int]], list[dict[str, str]]]:
+    """The input objects (in S3 key order) and the refused ones with their reasons; folder markers are neither."""
+    inputs, refused = [], []
+    for key, size in listing:
+        if key.endswith("/") and size == 0:
+            continue  # a "folder" the console made: no data
+        reason = input_refusal(key)
+        if reason is None:
+            inputs.append((key, size))
+        else:
+            refused.append({"source": s3_uri(bucket, key), "reason": reason})
+    return inputs, refused
+
+
 def prepare(
-    event: Mapping[str, Any], *, s3: S3Client, env: Mapping[str, str], tmp_dir: str | None = None
+    event: Mapping[str, Any],
+    *,
+    s3: S3Client,
+    env: Mapping[str, str],
+    tmp_dir: str | None = None,
+    sleep: Sleep = time.sleep,
 ) -> dict[str, Any]:
     config = PrepareConfig.from_env(env)
     run_id = validate_run_id(event.get("run_id"))
+    s3 = RetryingS3.wrap(s3, sleep=sleep)
     input_bucket, input_prefix = event["input_bucket"], event.get("input_prefix", "")
-    inputs = [
-        (key, size) for key, size in list_objects(s3, input_bucket, input_prefix) if key.endswith(".jsonl")
-    ]
+    inputs, refused = select_inputs(list_objects(s3, input_bucket, input_prefix), input_bucket)
     sources = [s3_uri(input_bucket, key) for key, _ in inputs]
     partitions = partition_count(sum(size for _, size in inputs))
     logger.info(
         json.dumps(
-            {"event": "prepare_start", "run_id": run_id, "files": len(inputs), "partitions": partitions}
+            {
+                "event": "prepare_start",
+                "run_id": run_id,
+                "files": len(inputs),
+                "refused": len(refused),
+                "partitions": partitions,
+            }
         )
     )
     try:
@@ -163,10 +203,12 @@ def prepare(
             quarantine = stack.enter_context(S3JsonlWriter(s3, config.work_bucket, quarantine_key(run_id)))
             duplicates = stack.enter_context(S3JsonlWriter(s3, config.work_bucket, duplicates_key(run_id)))
             run = _Run(s3, config, run_id, sources, tmp, partitions, quarantine, duplicates)
+            run.sleep, run.refused = sleep, refused
             run.spool(input_bucket, [key for key, _ in inputs])
             run.check_ids()
             run.count_distinct()
             result = run.write_outputs(stack)
+            _write_refused(s3, config.work_bucket, run_id, refused)
     except OSError as error:
         if error.errno == errno.ENOSPC:
             raise PrepareError(
@@ -197,6 +239,8 @@ class _Run:
         self.valid = 0
         self.distinct = 0
         self.distinct_bytes = 0
+        self.sleep: Sleep = time.sleep
+        self.refused: list[dict[str, str]] = []
 
     def _path(self, kind: str, index: int) -> str:
         return os.path.join(self.tmp, f"{kind}-{index:04d}")
@@ -232,7 +276,7 @@ class _Run:
         with ExitStack() as files:
             bodies, ids = self._open_spools(files, "body"), self._open_spools(files, "id")
             for file_index, key in enumerate(keys):
-                for line_number, raw in enumerate(iter_lines(self.s3, bucket, key), start=1):
+                for line_number, raw in enumerate(self._lines(bucket, key), start=1):
                     if not raw or raw.isspace():
                         continue
                     lines += 1
@@ -266,6 +310,28 @@ class _Run:
                     ids[hash(jid) % k].write(b"%s\t%s\t%s\n" % (jid, digest, src))
                     valid += 1
         self.lines, self.valid = lines, valid
+
+    def _lines(self, bucket: str, key: str) -> Iterator[bytes]:
+        """The lines of one input; an input that cannot be read to its end is refused with its reason (the
+        lines before the problem are records like any other). Transient trouble propagates."""
+        read = 0
+        try:
+            for raw in iter_lines(self.s3, bucket, key, sleep=self.sleep):
+                read += 1
+                yield raw
+        except TransientError:
+            raise
+        except CorruptInput as error:
+            self._refuse(bucket, key, f"{error}; the {read} lines before it were read")
+        except Exception as error:
+            if not error_code(error):
+                raise
+            after = f" after {read} lines, which were read" if read else ""
+            self._refuse(bucket, key, f"could not be read{after}: {describe(error)}")
+
+    def _refuse(self, bucket: str, key: str, reason: str) -> None:
+        logger.warning(json.dumps({"event": "input_refused", "key": key, "reason": reason}))
+        self.refused.append({"source": s3_uri(bucket, key), "reason": reason})
 
     # Pass 2: per id partition, a record whose id was used before with another body is rejected. The
     # rejection (`<file:line>\t<file:line of the first use>`) goes to its body partition's reject file.
@@ -369,6 +435,7 @@ class _Run:
                 "distinct": distinct,
                 "duplicates": valid - distinct,
                 "quarantined": quarantined,
+                "refused_inputs": len(self.refused),
             },
         }
 
@@ -414,6 +481,12 @@ class _Run:
         for index in range(self.partitions):
             for _, src, jid, start, entry in self._entries(index):
                 self._quarantine(json.loads(jid), Reason.BELOW_MINIMUM_RECORDS, message, src, entry[start:-1])
+
+
+def _write_refused(s3: S3Client, bucket: str, run_id: str, refused: list[dict[str, str]]) -> None:
+    """Always written (empty too), so a retried prepare never leaves an earlier attempt's list behind."""
+    body = "".join(json.dumps(entry) + "\n" for entry in refused).encode("utf-8")
+    s3.put_object(Bucket=bucket, Key=refused_key(run_id), Body=body, ContentType="application/jsonl")
 
 
 def _fields(entry: bytes) -> tuple[bytes, bytes, bytes, int]:
