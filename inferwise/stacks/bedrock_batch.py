@@ -1,7 +1,8 @@
 """The `BedrockBatchPipeline` reference stack: a million summaries a month with Claude Haiku 4.5 in batch.
 
-The model runs through the `us.` cross-Region inference profile (how Bedrock serves Claude Haiku 4.5), so
-the stack also shows the IAM a profile needs. Deploy it, upload JSONL under `incoming/` and start a run
+The model runs through the geographic cross-Region inference profile of the stack's Region (`us.` in
+us-east-1; `global.` where the Region has no geography), how Bedrock serves Claude Haiku 4.5, so the stack
+also shows the IAM a profile needs. Deploy it, upload JSONL under `incoming/` and start a run
 with `{"input_prefix": "incoming/"}`; see docs/bedrock-batch.md.
 """
 
@@ -12,9 +13,18 @@ from constructs import Construct
 
 from inferwise.constructs.bedrock_batch import BedrockBatchPipeline, SmallBatch
 from inferwise.cost.estimators.bedrock_batch import BatchUsage
+from inferwise.cost.specs.regions import geo_profile_prefix
 from inferwise.stacks.guardrails import reference_guardrails
 
-REFERENCE_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+REFERENCE_FOUNDATION_MODEL = "anthropic.claude-haiku-4-5-20251001-v1:0"
+
+
+def reference_model_id(region: str) -> str:
+    """Claude Haiku 4.5 through the geographic profile callable from `region`, else the global profile."""
+    return f"{geo_profile_prefix(region) or 'global.'}{REFERENCE_FOUNDATION_MODEL}"
+
+
+REFERENCE_MODEL_ID = reference_model_id("us-east-1")
 """Claude Haiku 4.5 through the US cross-Region inference profile; the catalogue has its batch price."""
 
 REFERENCE_USAGE = BatchUsage(
@@ -40,7 +50,7 @@ class BatchInferenceStack(cdk.Stack):
         self.pipeline = BedrockBatchPipeline(
             self,
             "Summaries",
-            model_id=REFERENCE_MODEL_ID,
+            model_id=reference_model_id(self.region),
             usage=REFERENCE_USAGE,
             input_prefix="incoming/",
             output_prefix="results/",

@@ -31,7 +31,9 @@ from inferwise.constructs.bedrock_batch.props import (
     WORK_PREFIX,
     SmallBatch,
     check_batch_price,
+    check_model_region,
     parse_model_id,
+    storage_props,
     token_prices,
     validate_props,
 )
@@ -95,6 +97,7 @@ class BedrockBatchPipeline(Construct):
         # validate: the props, the model and its batch price, before anything is built
         usage, usage_from_file = apply_usage_file(self, usage)
         self.model = parse_model_id(model_id)
+        check_model_region(self.model, self)
         validate_props(
             usage=usage,
             records_per_job=records_per_job,
@@ -111,6 +114,9 @@ class BedrockBatchPipeline(Construct):
         region, region_assumptions = pricing_region(self)
         catalog = catalog_for(self)
         check_batch_price(catalog, self.model, region)
+        input_bucket, output_bucket, encryption_key = storage_props(
+            self, input_bucket=input_bucket, output_bucket=output_bucket, encryption_key=encryption_key
+        )
 
         self.usage = usage
         self.records_per_job = records_per_job

@@ -1,8 +1,7 @@
 """BedrockBatchPipeline refuses every bad prop with a clear error, before jsii or Decimal sees it.
 
-The buckets, the key and the inference-profile geography are checked through the functions
-`bedrock_batch/construct.py` is to call (`storage_props`, `check_model_region`); their construct-level twins
-at the end are strict xfails until it does.
+The buckets, the key and the inference-profile geography are checked through the functions the construct
+calls (`storage_props`, `check_model_region`); the construct-level cases at the end show that it calls them.
 """
 
 from __future__ import annotations
@@ -193,12 +192,6 @@ def test_the_retention_floor_covers_a_job_and_the_submit_margin() -> None:
     assert BatchUsage().records_per_month > 0
 
 
-WIRING = pytest.mark.xfail(
-    strict=True, reason="needs bedrock_batch/construct.py to call storage_props and check_model_region"
-)
-
-
-@WIRING
 @pytest.mark.parametrize(
     ("props", "prop"),
     [({"input_bucket": "s3://my-bucket/in/"}, "input_bucket"), ({"model_id": f"eu.{HAIKU}"}, "model_id")],
