@@ -22,21 +22,6 @@ from tests.harness.synth import VerifiedAssembly
 CHECKOV_VERSION = "3.3.30"
 SCAN_OPTIONS = ("--framework", "cloudformation", "--skip-download", "--output", "json")
 
-AWAITING_LEAD: frozenset[tuple[str, str]] = frozenset(
-    (
-        ("BatchInferenceStack", "CKV_AWS_18"),
-        ("BatchInferenceStack", "CKV_AWS_21"),
-        ("BatchInferenceStack", "CKV_AWS_28"),
-        ("BatchInferenceStack", "CKV_AWS_115"),
-        ("BatchInferenceStack", "CKV_AWS_116"),
-        ("BatchInferenceStack", "CKV_AWS_117"),
-        ("BatchInferenceStack", "CKV_AWS_158"),
-        ("BatchInferenceStack", "CKV_AWS_173"),
-    )
-)
-"""(stack, check id) failures on resources of constructs edited elsewhere, whose skips or fixes the lead
-applies (issue 13). Empty this set as they land; an entry that no longer fails fails the test."""
-
 
 @pytest.fixture(scope="session")
 def checkov(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -100,9 +85,7 @@ def test_checkov_scans_every_reference_stack(
 
 def test_reference_app_passes_checkov(checkov_results: dict[str, list[dict[str, Any]]]) -> None:
     failed = checkov_results["failed_checks"]
-    assert [_line(c) for c in failed if (_stack(c), c["check_id"]) not in AWAITING_LEAD] == []
-    still_failing = {(_stack(c), c["check_id"]) for c in failed}
-    assert sorted(AWAITING_LEAD - still_failing) == [], "applied by the lead: remove from AWAITING_LEAD"
+    assert [_line(c) for c in failed] == []
 
 
 def test_every_checkov_skip_carries_a_reason(checkov_results: dict[str, list[dict[str, Any]]]) -> None:

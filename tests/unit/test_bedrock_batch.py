@@ -572,7 +572,7 @@ def test_submit_waits_for_the_task_token(reference: Synthesized) -> None:
     assert submit["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
     assert submit["Parameters"]["Payload"] == {
         "task_token.$": "$$.Task.Token",
-        "run_id.$": "$.run_id",
+        "run_id.$": "$['run_id']",
         "shard.$": "$.shard",
     }
 
@@ -638,7 +638,7 @@ def test_a_failed_submission_becomes_a_failed_job_result(reference: Synthesized)
     assert release["Next"] == "SubmissionFailed" and release["ResultPath"] is None
     assert release["Parameters"]["Payload"] == {
         "action": "release",
-        "run_id.$": "$.run_id",
+        "run_id.$": "$['run_id']",
         "shard.$": "$.shard",
     }
     assert release["Catch"] == [

@@ -22,6 +22,7 @@ from constructs import Construct
 
 import inferwise
 from inferwise.constructs.bedrock_batch import iam as grants
+from inferwise.constructs.bedrock_batch.checkov import acknowledge_checkov, logs_encryption_key
 from inferwise.constructs.bedrock_batch.props import (
     COLLECT_METRICS,
     DEFAULT_MAX_CONCURRENT_JOBS,
@@ -136,6 +137,7 @@ class BedrockBatchPipeline(Construct):
         self._route_events(start_on_upload)
         self._build_alarm()
         grants.acknowledge_scoped_wildcards(self)
+        acknowledge_checkov(self)
 
         # estimate and record what it costs a month
         self.cost_estimate = self._record_cost(
@@ -254,6 +256,7 @@ class BedrockBatchPipeline(Construct):
             enable_key_rotation=True,
             description="Encrypts the Bedrock batch pipeline's buckets, token table and topic",
         )
+        self._logs_key = logs_encryption_key(self)
         self.access_log_bucket = s3.Bucket(
             self,
             "AccessLogs",
@@ -442,6 +445,7 @@ class BedrockBatchPipeline(Construct):
         log_group = logs.LogGroup(
             self,
             f"{label}Logs",
+            encryption_key=self._logs_key,
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
@@ -467,6 +471,7 @@ class BedrockBatchPipeline(Construct):
             memory_size=FUNCTION_MEMORY_MB[name],
             timeout=timeout,
             environment=dict(environment),
+            environment_encryption=self.key,
             log_group=log_group,
             role=role,
             ephemeral_storage_size=cdk.Size.mebibytes(ephemeral_mb),
@@ -489,6 +494,7 @@ class BedrockBatchPipeline(Construct):
         self.log_group = logs.LogGroup(
             self,
             "StateMachineLogs",
+            encryption_key=self._logs_key,
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )

@@ -169,7 +169,7 @@ def _batch_jobs(pipeline: BedrockBatchPipeline) -> sfn.Map:
         payload=sfn.TaskInput.from_object(
             {
                 "task_token": sfn.JsonPath.task_token,
-                "run_id": sfn.JsonPath.string_at("$.run_id"),
+                "run_id": sfn.JsonPath.string_at("$['run_id']"),
                 "shard": sfn.JsonPath.object_at("$.shard"),
             }
         ),
@@ -197,7 +197,7 @@ def _batch_jobs(pipeline: BedrockBatchPipeline) -> sfn.Map:
         payload=sfn.TaskInput.from_object(
             {
                 "action": "release",
-                "run_id": sfn.JsonPath.string_at("$.run_id"),
+                "run_id": sfn.JsonPath.string_at("$['run_id']"),
                 "shard": sfn.JsonPath.object_at("$.shard"),
             }
         ),
