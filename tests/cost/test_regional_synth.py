@@ -97,13 +97,13 @@ EXPECTED: dict[str, dict[str, str]] = {
         "SpotFleetStack": "missing: EC2Spot/inf2/ap-northeast-1/AverageDiscount",
     },
     "ap-northeast-2": {
-        "BatchInferenceStack": BATCH,
+        "BatchInferenceStack": "refused: model_id 'apac.anthropic.claude-haiku-4-5-20251001-v1:0' has no batch price in a",
         "CostGuardrailsStack": TOKEN_ALARM,
         "ScaleToZeroEndpointStack": "missing: AmazonSageMaker/ml.g5.xlarge/ap-northeast-2/Hosting",
         "SpotFleetStack": INF2_8XL,
     },
     "ap-southeast-1": {
-        "BatchInferenceStack": BATCH,
+        "BatchInferenceStack": "refused: model_id 'apac.anthropic.claude-haiku-4-5-20251001-v1:0' has no batch price in a",
         "CostGuardrailsStack": TOKEN_ALARM,
         "ScaleToZeroEndpointStack": "missing: AmazonSageMaker/ml.g5.xlarge/ap-southeast-1/Hosting",
         "SpotFleetStack": "missing: EC2Spot/inf2/ap-southeast-1/AverageDiscount AmazonEC2/g5.xlarge/ap-southeast-1/OnDemand",
@@ -127,7 +127,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "SpotFleetStack": INF2_XL,
     },
     "sa-east-1": {
-        "BatchInferenceStack": BATCH,
+        "BatchInferenceStack": OK,
         "CostGuardrailsStack": TOKEN_ALARM,
         "ScaleToZeroEndpointStack": "missing: AmazonSageMaker/ml.g5.xlarge/sa-east-1/Hosting",
         "SpotFleetStack": "missing: EC2Spot/inf2/sa-east-1/AverageDiscount",
