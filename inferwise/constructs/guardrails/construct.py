@@ -27,6 +27,7 @@ from inferwise.constructs.guardrails.anomaly import (
     monitor_spec,
 )
 from inferwise.constructs.guardrails.budget import budget_notifications, filter_expression, monthly_budget
+from inferwise.constructs.guardrails.hard_cap_warnings import warn_about_hard_cap
 from inferwise.constructs.guardrails.props import (
     Amount,
     HardCap,
@@ -146,7 +147,7 @@ class CostGuardrails(Construct):
         self.action_role: iam.Role | None = None
         self.budget_action: budgets.CfnBudgetsAction | None = None
         if isinstance(hard_cap, HardCap) and cap_percent is not None:
-            self._add_hard_cap(hard_cap, cap_percent, stack)
+            self._add_hard_cap(hard_cap, cap_percent, stack, cost_filter_tags)
 
         self.node.add_validation(_SubscriberCheck(self))
         self._record_estimate(usage, hard_cap is not None, region_assumptions)
@@ -191,8 +192,15 @@ class CostGuardrails(Construct):
         created.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
         return created
 
-    def _add_hard_cap(self, hard_cap: HardCap, at_percent: Decimal, stack: cdk.Stack) -> None:
+    def _add_hard_cap(
+        self,
+        hard_cap: HardCap,
+        at_percent: Decimal,
+        stack: cdk.Stack,
+        cost_filter_tags: Mapping[str, Sequence[str]] | None,
+    ) -> None:
         roles = deny_roles(self, hard_cap)
+        warn_about_hard_cap(self, roles, cost_filter_tags)
         self.deny_policy = iam.ManagedPolicy(
             self,
             "DenyInferencePolicy",
