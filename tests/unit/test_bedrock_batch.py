@@ -201,29 +201,40 @@ def test_service_role_can_use_the_key_through_s3(reference: Synthesized) -> None
     assert statement["Condition"] == {"StringEquals": {"kms:ViaService": [f"s3.{REGION}.amazonaws.com"]}}
 
 
-@pytest.mark.parametrize("holder", ["service_role", "submit_function", "on_demand_function"])
-def test_cross_region_profile_allows_the_profile_and_the_model_in_every_region(
+PROFILE_ARN = {
+    "Fn::Join": [
+        "",
+        ["arn:", {"Ref": "AWS::Partition"}, f":bedrock:{REGION}:{ACCOUNT}:inference-profile/{PROFILE_MODEL}"],
+    ]
+}
+FOUNDATION_ANY_REGION = {
+    "Fn::Join": [
+        "",
+        ["arn:", {"Ref": "AWS::Partition"}, ":bedrock:*::foundation-model/amazon.nova-lite-v1:0"],
+    ]
+}
+
+
+def test_submit_may_create_jobs_on_the_profile_and_its_model(profile: Synthesized) -> None:
+    [statement] = profile.allowing(profile.pipeline.submit_function, "bedrock:CreateModelInvocationJob")
+    resources = profile.stack.resolve(statement["Resource"])
+    assert PROFILE_ARN in resources and FOUNDATION_ANY_REGION in resources
+
+
+@pytest.mark.parametrize("holder", ["service_role", "on_demand_function"])
+def test_a_profile_reaches_its_model_in_other_regions_only_through_the_profile(
     profile: Synthesized, holder: str
 ) -> None:
-    action = "bedrock:CreateModelInvocationJob" if holder == "submit_function" else "bedrock:InvokeModel"
-    [statement] = profile.allowing(getattr(profile.pipeline, holder), action)
-    resources = profile.stack.resolve(statement["Resource"])
-    assert {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                f":bedrock:{REGION}:{ACCOUNT}:inference-profile/{PROFILE_MODEL}",
-            ],
-        ]
-    } in resources
-    assert {
-        "Fn::Join": [
-            "",
-            ["arn:", {"Ref": "AWS::Partition"}, ":bedrock:*::foundation-model/amazon.nova-lite-v1:0"],
-        ]
-    } in resources
+    """InvokeModel on the profile, and on its foundation model in any Region only when the call names the
+    profile (bedrock:InferenceProfileArn): the permission reaches exactly the Regions the profile routes to."""
+    statements = [
+        profile.stack.resolve(s)
+        for s in profile.allowing(getattr(profile.pipeline, holder), "bedrock:InvokeModel")
+    ]
+    by_resource = {json.dumps(s["Resource"], sort_keys=True): s for s in statements}
+    assert "Condition" not in by_resource[json.dumps(PROFILE_ARN, sort_keys=True)]
+    foundation = by_resource[json.dumps(FOUNDATION_ANY_REGION, sort_keys=True)]
+    assert foundation["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": PROFILE_ARN}}
 
 
 def test_in_region_model_allows_only_that_model_in_this_region(existing: Synthesized) -> None:

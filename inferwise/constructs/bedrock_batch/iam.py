@@ -42,6 +42,24 @@ def model_arns(scope: Construct, model: BedrockModel) -> list[str]:
     return [f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{model.model_id}"]
 
 
+def invoke_model_statements(scope: Construct, model: BedrockModel) -> list[iam.PolicyStatement]:
+    """`bedrock:InvokeModel` on the model; through a profile, on the profile and on its foundation model in
+    any Region only when the call comes through that profile (`bedrock:InferenceProfileArn`), so the
+    permission reaches exactly the Regions the profile routes to (docs/aws-facts.md#batch-iam)."""
+    arns = model_arns(scope, model)
+    if len(arns) == 1:
+        return [iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=arns)]
+    profile, foundation_any_region = arns
+    return [
+        iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=[profile]),
+        iam.PolicyStatement(
+            actions=["bedrock:InvokeModel"],
+            resources=[foundation_any_region],
+            conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile}},
+        ),
+    ]
+
+
 def bedrock_service_role(pipeline: BedrockBatchPipeline) -> iam.Role:
     """The role Bedrock assumes to run the jobs: read shards and write outputs under the work prefix, invoke
     the model. Only this account's batch jobs can assume it (confused-deputy conditions)."""
@@ -65,7 +83,8 @@ def bedrock_service_role(pipeline: BedrockBatchPipeline) -> iam.Role:
         pipeline, role, pipeline.work_bucket, WORK_PREFIX, read=True, write=True, own_account_only=True
     )
     allow_key(pipeline, role, pipeline.key, ["kms:Decrypt", "kms:GenerateDataKey"], ["s3"])
-    role.add_to_policy(iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=pipeline.model_arns()))
+    for statement in invoke_model_statements(pipeline, pipeline.model):
+        role.add_to_policy(statement)
     return role
 
 
@@ -188,9 +207,8 @@ def _grant_on_demand(pipeline: BedrockBatchPipeline) -> None:
         list_whole_bucket=True,
     )
     allow_key(pipeline, on_demand, pipeline.key, ["kms:Decrypt", "kms:GenerateDataKey"], ["s3"])
-    on_demand.add_to_role_policy(
-        iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=pipeline.model_arns())
-    )
+    for statement in invoke_model_statements(pipeline, pipeline.model):
+        on_demand.add_to_role_policy(statement)
 
 
 # ------------------------------------------------------------------------------------- building blocks
