@@ -64,9 +64,15 @@ def cdk_cli(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def fixture_cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _synth_plain(
+    """The fixture stack, patched for moto's gaps (its KMS key now carries the inferwise tags, which moto's
+    KMS cannot take from CloudFormation) in a copy, as the reference stacks are."""
+    synthesized = _synth_plain(
         tmp_path_factory.mktemp("fixture-plain-cdk-out"), lambda app: FixtureStack(app, FIXTURE_STACK)
     )
+    patched, _ = patched_assembly_copy(
+        synthesized, tmp_path_factory.mktemp("fixture-moto") / "cdk.out", FIXTURE_STACK
+    )
+    return patched
 
 
 @pytest.fixture(scope="session")
