@@ -62,6 +62,17 @@ TERMINAL_JOB_STATUSES = ("Completed", "PartiallyCompleted", "Failed", "Stopped",
 JOB_STATE_CHANGE = "Batch Inference Job State Change"
 
 
+TOKEN_TABLE_NO_RECOVERY = (
+    "The table only holds Step Functions task tokens that expire with their executions (TTL); a point-in-time "
+    "restore could bring back nothing usable."
+)
+COORDINATION_TABLE_NO_RECOVERY = (
+    "The table holds live coordination state only: counters of the jobs running now and markers of steps "
+    "already done. Restoring an earlier copy would count jobs that have ended and forget steps that ran, so a "
+    "point-in-time restore would do harm, not repair."
+)
+
+
 class BedrockBatchPipeline(Construct):
     """Bedrock batch inference for JSONL records in S3, orchestrated by one Standard state machine.
 
@@ -287,8 +298,10 @@ class BedrockBatchPipeline(Construct):
         self.output_bucket: s3.IBucket = output_bucket or self._bucket("OutputBucket", "output/", [])
         if start_on_upload:
             self._send_events_to_eventbridge(self.input_bucket)
-        self.token_table = self._token_table()
-        self.coordination_table = self._coordination_table()
+        # Task tokens of the jobs in flight, keyed by job ARN, expiring with their executions.
+        self.token_table = self._table("TokenTable", "job_arn", TOKEN_TABLE_NO_RECOVERY)
+        # The model's job slots, shared by every execution, and once-per-run markers (see the contract).
+        self.coordination_table = self._table("CoordinationTable", "pk", COORDINATION_TABLE_NO_RECOVERY)
         self.topic = sns.Topic(
             self, "Notifications", master_key=self.key, enforce_ssl=True, display_name="Bedrock batch runs"
         )
@@ -324,12 +337,13 @@ class BedrockBatchPipeline(Construct):
         else:
             bucket.enable_event_bridge_notification()
 
-    def _token_table(self) -> dynamodb.Table:
-        """Task tokens of the jobs in flight, keyed by job ARN, expiring with their executions."""
+    def _table(self, construct_id: str, partition_key: str, why_no_recovery: str) -> dynamodb.Table:
+        """An on-demand table of short-lived state (TTL `expires_at`), encrypted with the pipeline's key; no
+        point-in-time recovery, for the reason given (cdk-nag DDB3)."""
         table = dynamodb.Table(
             self,
-            "TokenTable",
-            partition_key=dynamodb.Attribute(name="job_arn", type=dynamodb.AttributeType.STRING),
+            construct_id,
+            partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             time_to_live_attribute="expires_at",
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
@@ -337,37 +351,7 @@ class BedrockBatchPipeline(Construct):
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         cdk.Validations.of(table).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-DDB3",
-                reason=(
-                    "The table only holds Step Functions task tokens that expire with their executions "
-                    "(TTL); a point-in-time restore could bring back nothing usable."
-                ),
-            )
-        )
-        return table
-
-    def _coordination_table(self) -> dynamodb.Table:
-        """The model's job slots, shared by every execution, and once-per-run markers (see the contract)."""
-        table = dynamodb.Table(
-            self,
-            "CoordinationTable",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expires_at",
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.key,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        cdk.Validations.of(table).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-DDB3",
-                reason=(
-                    "The table holds live coordination state only: counters of the jobs running now and "
-                    "markers of steps already done. Restoring an earlier copy would count jobs that have ended "
-                    "and forget steps that ran, so a point-in-time restore would do harm, not repair."
-                ),
-            )
+            cdk.Acknowledgment(id="AwsSolutions::AwsSolutions-DDB3", reason=why_no_recovery)
         )
         return table
 
