@@ -30,34 +30,25 @@ from inferwise.cost.advisor import (
     price_option,
     workload_from_mapping,
 )
-from inferwise.cost.catalog import PriceCatalog
 from inferwise.cost.estimators.bedrock_batch import token_lines
 from inferwise.cost.estimators.bedrock_on_demand import TokenUsage, estimate_bedrock_on_demand
 from inferwise.cost.model import HOURS_PER_MONTH
 from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
-
-CATALOG = PriceCatalog.bundled()
-REGION = "us-east-1"
-LLAMA_8B = "meta.llama3-1-8b-instruct-v1:0"
-HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
-NOVA_PRO = "amazon.nova-pro-v1:0"
-NOVA_MICRO = "amazon.nova-micro-v1:0"
-MILLION = Decimal(1_000_000)
-
-
-def _workload(**changes: object) -> Workload:
-    fields: dict[str, object] = {
-        "model_id": LLAMA_8B,
-        "requests_per_month": 1_000_000,
-        "input_tokens_per_request": 500,
-        "output_tokens_per_request": 200,
-    }
-    fields.update(changes)
-    return Workload(**fields)  # type: ignore[arg-type]
-
-
-def _price(model: str, dimension: str) -> Decimal:
-    return CATALOG.bedrock(model, REGION, dimension).unit_price
+from tests.cost.advisor_support import (
+    CATALOG,
+    HAIKU,
+    LLAMA_8B,
+    MILLION,
+    NOVA_MICRO,
+    NOVA_PRO,
+    REGION,
+)
+from tests.cost.advisor_support import (
+    price as _price,
+)
+from tests.cost.advisor_support import (
+    workload as _workload,
+)
 
 
 def _cost(workload: Workload, key: str) -> Decimal:

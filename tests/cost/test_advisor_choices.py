@@ -12,35 +12,25 @@ from inferwise.cost.advisor import (
     DEFAULT_OPS_HOURLY_USD,
     DEFAULT_OPS_HOURS_PER_MONTH,
     SELF_HOSTED_KEYS,
-    Workload,
     compare_serving_options,
     price_option,
 )
-from inferwise.cost.catalog import PriceCatalog
-
-CATALOG = PriceCatalog.bundled()
-REGION = "us-east-1"
-LLAMA_8B = "meta.llama3-1-8b-instruct-v1:0"
-SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
-HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
-NOVA_PRO = "amazon.nova-pro-v1:0"
-NOVA_LITE = "amazon.nova-lite-v1:0"
-MILLION = Decimal(1_000_000)
-
-
-def _workload(**changes: object) -> Workload:
-    fields: dict[str, object] = {
-        "model_id": LLAMA_8B,
-        "requests_per_month": 1_000_000,
-        "input_tokens_per_request": 500,
-        "output_tokens_per_request": 200,
-    }
-    fields.update(changes)
-    return Workload(**fields)  # type: ignore[arg-type]
-
-
-def _price(model: str, dimension: str) -> Decimal:
-    return CATALOG.bedrock(model, REGION, dimension).unit_price
+from tests.cost.advisor_support import (
+    CATALOG,
+    HAIKU,
+    LLAMA_8B,
+    MILLION,
+    NOVA_LITE,
+    NOVA_PRO,
+    REGION,
+    SONNET,
+)
+from tests.cost.advisor_support import (
+    price as _price,
+)
+from tests.cost.advisor_support import (
+    workload as _workload,
+)
 
 
 # ------------------------------------------------------------------------------------------- Bedrock tiers
