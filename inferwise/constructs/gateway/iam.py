@@ -13,24 +13,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from inferwise.constructs.inference_profile import model_arns
 from inferwise.constructs.nag import iam5_resource_finding
-from inferwise.cost.catalog import INFERENCE_PROFILE_PREFIXES
 
 INVOKE_ACTIONS = ["bedrock:InvokeModel"]
 """Converse is authorized as bedrock:InvokeModel (there is no bedrock:Converse action, docs/aws-facts.md)."""
-
-
-def model_arns(scope: Construct, model_id: str) -> list[str]:
-    """The model, or (for a `us.`/`eu.`/`global.` ... profile) the profile and its model in every Region."""
-    stack = cdk.Stack.of(scope)
-    for prefix in INFERENCE_PROFILE_PREFIXES:
-        if model_id.startswith(prefix):
-            base = model_id[len(prefix) :]
-            return [
-                f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:inference-profile/{model_id}",
-                f"arn:{stack.partition}:bedrock:*::foundation-model/{base}",
-            ]
-    return [f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{model_id}"]
 
 
 def grant_function(
