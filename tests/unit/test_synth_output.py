@@ -23,9 +23,9 @@ import pytest
 from inferwise import CostGuardrails, enable_cost_report
 from inferwise.cost.plugin import CAP_ACKNOWLEDGEMENT_ID, CAP_RULE, PLUGIN_NAME
 from inferwise.cost.recording import ANNOTATE_CONTEXT_KEY
+from tests.harness.processes import CDK_CLI
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 CAP_MESSAGE = "exceeds the cap of $1.00"
 
 CAP_APP = """
