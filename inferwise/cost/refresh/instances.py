@@ -54,39 +54,48 @@ def sagemaker_filters(region: str, instance_name: str) -> list[Filter]:
 def fetch_ec2_on_demand(client: Any, region: str, instance_type: str) -> PriceFile:
     """The Linux on-demand hourly price of one EC2 instance type (`AmazonEC2/<type>/<region>/OnDemand`)."""
     filters = ec2_filters(region, instance_type)
-    product = exactly_one(fetch_products(client, "AmazonEC2", filters), "AmazonEC2", filters)
-    for check in filters:
-        expect_attribute(product, check["Field"], check["Value"])
-    parsed = price_tiers(product, _HRS)
-    if parsed is None:
-        raise PriceListError(
-            f"product {product.sku} ({product.attr('usagetype')}) for {instance_type} in {region} "
-            "is priced only at USD 0 (a reservation or placeholder row), not an on-demand price"
-        )
-    expect_usage_type(product, f"BoxUsage:{instance_type}")
-    tiers, _, description = parsed
-    record = price_record(
-        product, service="AmazonEC2", sku=instance_type, region=region, dimension="OnDemand", unit="Hrs",
-        tiers=tiers, notes=description,
+    return _fetch_hourly(
+        client, "AmazonEC2", region, instance_type, filters, checked=filters,
+        usage_type=f"BoxUsage:{instance_type}", dimension="OnDemand",
+        zero_means=" (a reservation or placeholder row), not an on-demand price",
     )  # fmt: skip
-    return price_file_of([(record, product)])
 
 
 def fetch_sagemaker_hosting(client: Any, region: str, instance_name: str) -> PriceFile:
     """The real-time hosting hourly price of one `ml.*` type (`AmazonSageMaker/<type>/<region>/Hosting`)."""
     filters = sagemaker_filters(region, instance_name)
-    product = exactly_one(fetch_products(client, "AmazonSageMaker", filters), "AmazonSageMaker", filters)
-    expect_attribute(product, "instanceName", instance_name)
+    return _fetch_hourly(
+        client, "AmazonSageMaker", region, instance_name, filters, checked=[term("instanceName", instance_name)],
+        usage_type=f"Host:{instance_name}", dimension="Hosting", zero_means=", not a hosting price",
+    )  # fmt: skip
+
+
+def _fetch_hourly(
+    client: Any,
+    service: str,
+    region: str,
+    name: str,
+    filters: list[Filter],
+    *,
+    checked: list[Filter],
+    usage_type: str,
+    dimension: str,
+    zero_means: str,
+) -> PriceFile:
+    """The one product `filters` select, checked (attributes, usage type, a non-zero hourly price)."""
+    product = exactly_one(fetch_products(client, service, filters), service, filters)
+    for check in checked:
+        expect_attribute(product, check["Field"], check["Value"])
     parsed = price_tiers(product, _HRS)
     if parsed is None:
         raise PriceListError(
-            f"product {product.sku} ({product.attr('usagetype')}) for {instance_name} in {region} "
-            "is priced only at USD 0, not a hosting price"
+            f"product {product.sku} ({product.attr('usagetype')}) for {name} in {region} "
+            f"is priced only at USD 0{zero_means}"
         )
-    expect_usage_type(product, f"Host:{instance_name}")
+    expect_usage_type(product, usage_type)
     tiers, _, description = parsed
     record = price_record(
-        product, service="AmazonSageMaker", sku=instance_name, region=region, dimension="Hosting", unit="Hrs",
+        product, service=service, sku=name, region=region, dimension=dimension, unit="Hrs",
         tiers=tiers, notes=description,
     )  # fmt: skip
     return price_file_of([(record, product)])
