@@ -68,6 +68,10 @@ FLAG_FOR_FIELD: dict[str, str] = {
     "inf2_tokens_per_second": "--tokens-per-second",
     "gpu_tokens_per_second": "--tokens-per-second",
     "graviton_tokens_per_second": "--tokens-per-second",
+    "serverless_memory": "--instance-type",
+    "serverless_tokens_per_second": "--tokens-per-second",
+    "savings_plan_discount": "--savings-plan-discount",
+    "savings_plan_term": "--savings-plan-term",
     "ops_hours_per_month": "--ops-hours-per-month",
     "ops_hourly_usd": "--ops-hourly-usd",
     "scenarios": "--scenarios",
@@ -88,9 +92,10 @@ def add_compare_command(subparsers: Subparsers) -> argparse.ArgumentParser:
         "compare",
         help="price every way to serve a workload, with break-even volumes",
         description=(
-            "Price a workload as Bedrock on-demand, batch, prompt caching and a routed cascade, and as a "
-            "SageMaker endpoint (always on or scaling to zero) and Spot fleets on Inferentia2 and Graviton; "
-            "show the cheapest, why, and the volumes where the order changes."
+            "Price a workload as Bedrock on-demand (global profile, Flex and Priority tiers, long context), "
+            "batch, prompt caching and a routed cascade, and self-hosted as a SageMaker endpoint (always on, "
+            "scaling to zero, asynchronous, serverless, under a Savings Plan), Spot fleets on Inferentia2, GPUs "
+            "and Graviton, and Reserved Instances; show the cheapest, why, and the volumes where the order changes."
         ),
     )
     one_line_parse_errors(parser, PROG)
@@ -167,7 +172,8 @@ def _add_self_hosting_flags(add: Callable[..., Any]) -> None:
         "--instance-type",
         action="append",
         metavar="T",
-        help="pin a self-hosting instance type: ml.* (SageMaker), inf2.*, g5/g6/g6e (GPU fleet) or Graviton; repeatable",
+        help="pin a self-hosting instance type: ml.* (SageMaker), inf2.*, g5/g6/g6e (GPU fleet), Graviton, or "
+        "serverless-1gb to serverless-6gb (SageMaker Serverless Inference memory); repeatable",
     )
     add(
         "--tokens-per-second",
@@ -185,6 +191,13 @@ def _add_self_hosting_flags(add: Callable[..., Any]) -> None:
         help="people-hours a month a self-hosted option takes (20)",
     )
     add("--ops-hourly-usd", type=number, metavar="USD", help="cost of one of those hours (100)")
+    add(
+        "--savings-plan-discount",
+        type=number,
+        metavar="D",
+        help="your SageMaker AI Savings Plan rate off On-Demand (0-1); prices the always-on endpoint under it",
+    )
+    add("--savings-plan-term", choices=("1yr", "3yr"), help="the term of that plan (1yr)")
     add("--scenarios", type=_multipliers, metavar="M,M,M", help="volume multipliers to compare (0.5,1,2)")
 
 
@@ -196,6 +209,8 @@ def _multipliers(text: str) -> tuple[int | Decimal, ...]:
 def _instance_kind(instance_type: str) -> str:
     if instance_type.startswith("ml."):
         return "sagemaker"
+    if instance_type.startswith("serverless-"):
+        return "serverless"
     if instance_type.split(".", 1)[0] in ("g5", "g6", "g6e"):
         return "gpu"
     spec = EC2_INSTANCE_SPECS.get(instance_type)
@@ -203,7 +218,8 @@ def _instance_kind(instance_type: str) -> str:
         raise CompareError(
             f"--instance-type {instance_type!r} is not an instance type the advisor knows: pass a SageMaker type "
             "(ml.g5.xlarge, ml.inf2.xlarge, ...), an Inferentia2 type (inf2.xlarge, ...), an EC2 GPU type "
-            "(g5.xlarge, g6e.xlarge, ...) or a Graviton type (c7g.16xlarge, m7g.2xlarge, ...)"
+            "(g5.xlarge, g6e.xlarge, ...), a Graviton type (c7g.16xlarge, m7g.2xlarge, ...) or a Serverless "
+            "Inference memory size (serverless-1gb to serverless-6gb)"
         )
     return "inf2" if spec.accelerator == "inferentia2" else "graviton"
 
@@ -228,6 +244,8 @@ def workload_fields(args: argparse.Namespace) -> dict[str, Any]:
         "precision": args.precision,
         "ops_hours_per_month": args.ops_hours_per_month,
         "ops_hourly_usd": args.ops_hourly_usd,
+        "savings_plan_discount": args.savings_plan_discount,
+        "savings_plan_term": args.savings_plan_term,
         "scenarios": args.scenarios,
         "region": args.region,
     }
@@ -340,7 +358,9 @@ def _share(value: Decimal | None) -> str:
 
 
 def _instances(option: ServingOption) -> str:
-    return "-" if option.instances is None else f"{option.instances} x {option.instance_type}"
+    if option.instances is None:
+        return option.instance_type or "-"
+    return f"{option.instances} x {option.instance_type}"
 
 
 def _workload_line(comparison: Comparison) -> str:
@@ -363,6 +383,8 @@ def _workload_line(comparison: Comparison) -> str:
         parts.append(f"self-hosted substitute {w.substitute_model}")
     if w.precision != "bf16":
         parts.append(f"self-hosted at {w.precision}")
+    if any(note.startswith("Long context:") for note in comparison.notes):
+        parts.append("long context: every token at the model's long-context rates")
     return "; ".join(parts)
 
 

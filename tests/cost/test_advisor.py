@@ -219,9 +219,8 @@ def test_provisioned_throughput_is_listed_as_not_priced_never_zero() -> None:
     comparison = compare_serving_options(_workload())
     option = comparison.option("bedrock-provisioned")
     assert (option.available, option.monthly_cost, option.estimate) == (False, None, None)
-    assert (
-        option.reason == PROVISIONED_REASON == "not priced: no Provisioned Throughput price in the catalogue"
-    )
+    assert option.reason == PROVISIONED_REASON
+    assert option.reason.startswith("not priced: no sourced Provisioned Throughput rate for this model (the only")
     assert option not in comparison.priced
 
 

@@ -1,5 +1,6 @@
-"""The options that change the answer: tiers, the global profile, the 1-hour cache, commitments, the people who
-run a fleet, the GPU Spot fleet, closed models and their substitutes, and the low / expected / high scenarios."""
+"""The options that change the answer: tiers, the global profile, the 1-hour cache, the people who run a fleet,
+the GPU Spot fleet, closed models and their substitutes, and the low / expected / high scenarios (commitments,
+long context, Serverless and Asynchronous Inference: test_advisor_modes.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from inferwise.cost.advisor import (
-    COMMITMENTS_REASON,
     DEFAULT_OPS_HOURLY_USD,
     DEFAULT_OPS_HOURS_PER_MONTH,
     SELF_HOSTED_KEYS,
@@ -96,19 +96,6 @@ def test_a_one_hour_cache_on_a_model_without_that_price_is_an_error() -> None:
         compare_serving_options(
             _workload(model_id=NOVA_PRO, cache_prefix_tokens=100, cache_hit_rate=0.5, cache_ttl="1h")
         )
-
-
-def test_commitments_are_listed_as_not_priced_never_discounted() -> None:
-    option = compare_serving_options(_workload()).option("commitments")
-    assert (option.available, option.monthly_cost, option.reason) == (False, None, COMMITMENTS_REASON)
-
-
-def test_long_context_requests_say_the_long_context_rates_are_not_priced() -> None:
-    comparison = compare_serving_options(_workload(model_id=SONNET, input_tokens_per_request=250_000))
-    assert any(
-        note.startswith("Long context: requests of more than 200,000 input tokens")
-        for note in comparison.notes
-    )
 
 
 # -------------------------------------------------------------------------------------------- people
@@ -205,5 +192,5 @@ def test_scenarios_price_low_expected_and_high_volume_and_say_whether_the_winner
         )
     )
     assert not changing.same_winner
-    assert [s.cheapest for s in changing.scenarios] == ["bedrock-on-demand", "spot-gpu"]
+    assert [s.cheapest for s in changing.scenarios] == ["bedrock-on-demand", "ec2-reserved"]
     assert "The winner changes with the volume" in changing.reason

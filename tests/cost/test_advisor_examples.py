@@ -3,6 +3,7 @@ sourced throughput rows and the formulas the page shows (docs tests check the pr
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -52,6 +53,12 @@ def _fleet(instance_type: str, instances: int, hours: Decimal) -> Decimal:
     return compute + instances * 128 * GP3 * hours / HOURS + PEOPLE
 
 
+def _reserved(instance_type: str, instances: int) -> Decimal:
+    """Every instance on a 1-year, no-upfront Reserved Instance all month, 128 GiB gp3 each, the people."""
+    rate = CATALOG.price("AmazonEC2", instance_type, R, "Reserved1yrStandardNoUpfront").unit_price
+    return instances * HOURS * rate + instances * 128 * GP3 + PEOPLE
+
+
 def _instances(
     tokens_a_month: int, hours_a_day: int, peak: Decimal, seconds_per_request: Decimal, tokens: int
 ) -> int:
@@ -82,7 +89,7 @@ def test_1_llama_8b_help_desk_stays_on_bedrock() -> None:
     assert c.option("spot-gpu").reason.startswith("throughput unknown")
 
 
-def test_2_llama_8b_at_fp8_breaks_even_at_18_billion_tokens_on_g6e_spot() -> None:
+def test_2_llama_8b_at_fp8_breaks_even_at_18_billion_tokens_and_reserved_instances_win() -> None:
     c = _compare(
         model_id=LLAMA_8B,
         requests_per_month=20_000_000,
@@ -96,12 +103,34 @@ def test_2_llama_8b_at_fp8_breaks_even_at_18_billion_tokens_on_g6e_spot() -> Non
     assert _instances(24_000_000_000, 24, Decimal("1.5"), seconds, 1_200) == 2
     fleet = _fleet("g6e.xlarge", 2, HOURS)
     assert _cents(fleet) == Decimal("4013.44") == _cents(_cost(c, "spot-gpu"))
-    assert c.cheapest.key == "spot-gpu" and _cost(c, "bedrock-on-demand") == 5_280
-    first = c.break_evens[0]
-    assert first.monthly_tokens is not None
-    assert abs(first.monthly_tokens - fleet / Decimal("0.22") * M) < 1_000  # 18.2B tokens
-    assert [s.cheapest for s in c.scenarios] == ["bedrock-on-demand", "spot-gpu", "spot-gpu"]
+    reserved = _reserved("g6e.xlarge", 2)  # 2 x 730 x $1.17243 + $20.48 + $2,000
+    assert _cents(reserved) == Decimal("3732.23") == _cents(_cost(c, "ec2-reserved"))
+    assert c.cheapest.key == "ec2-reserved" and _cost(c, "bedrock-on-demand") == 5_280
+    first, second = c.break_evens[:2]
+    # the Reserved fleet stays cheaper than the Spot fleet up to its fourth instance: 3 x 9,535 tokens/s of peak
+    assert (first.cheaper, first.other, first.kind, first.stepping) == (
+        "ec2-reserved",
+        "spot-gpu",
+        "step",
+        "ec2-reserved",
+    )
+    assert first.monthly_tokens is not None and 50.1e9 < first.monthly_tokens < 50.2e9
+    assert _reserved("g6e.xlarge", 3) < _fleet("g6e.xlarge", 3, HOURS)
+    assert _reserved("g6e.xlarge", 4) > _fleet("g6e.xlarge", 4, HOURS)
+    assert second.monthly_tokens is not None and (second.cheaper, second.other) == (
+        "spot-gpu",
+        "bedrock-on-demand",
+    )
+    assert abs(second.monthly_tokens - fleet / Decimal("0.22") * M) < 1_000  # 18.2B tokens
+    assert [s.cheapest for s in c.scenarios] == ["bedrock-on-demand", "ec2-reserved", "spot-gpu"]
     assert _cents(c.scenarios[2].costs["spot-gpu"]) == _cents(_fleet("g6e.xlarge", 6, HOURS))
+    planned = compare_serving_options(dataclasses.replace(c.workload, savings_plan_discount=Decimal("0.3")))
+    hosting = CATALOG.price("AmazonSageMaker", "ml.g6e.xlarge", R, "Hosting").unit_price
+    assert (
+        _cost(planned, "sagemaker-savings-plan")
+        == 2 * HOURS * hosting * Decimal("0.7") + PEOPLE
+        == Decimal("4667.42")
+    )
 
 
 def test_3_llama_70b_needs_six_inferentia2_chips_and_never_beats_bedrock() -> None:
@@ -118,7 +147,13 @@ def test_3_llama_70b_needs_six_inferentia2_chips_and_never_beats_bedrock() -> No
     assert _cost(c, "bedrock-on-demand") == 2_808
     spot_per_million = _ec2("inf2.24xlarge") * _spot_factor("inf2.24xlarge") / (1_300 / seconds * 3600) * M
     assert spot_per_million > Decimal("0.72")  # $1.71: the fleet never catches up
-    assert all(item.monthly_tokens is None for item in c.break_evens)
+    assert c.break_evens[0].monthly_tokens is None  # Bedrock and the Spot fleet never swap places
+    assert _cents(_cost(c, "ec2-reserved")) == _cents(_reserved("inf2.24xlarge", 7)) == Decimal("22966.98")
+    reserved = next(item for item in c.break_evens if item.other == "ec2-reserved")
+    assert (
+        reserved.monthly_tokens is not None and 635e6 < reserved.monthly_tokens < 637e6
+    )  # one instance below it
+    assert _reserved("inf2.24xlarge", 1) < _fleet("inf2.24xlarge", 1, HOURS)
     assert c.same_winner and c.cheapest.key == "bedrock-on-demand"
 
 
@@ -231,6 +266,21 @@ def test_10_nightly_batch_is_half_price_plus_orchestration() -> None:
     assert _cost(c, "bedrock-on-demand") == 1_496
     batch = _cost(c, "bedrock-batch")
     assert 748 < batch < 748 + 5 and c.cheapest.key == "bedrock-batch"
+    # SageMaker Asynchronous Inference: 14 x ml.inf2.xlarge work the backlog in 5.68 h a day, + 37 min a day
+    rate = Decimal(3_400) / (Decimal(3_000) / 1_462 + Decimal(400) / 174)
+    average = Decimal(6_800_000_000) / (6 * 3600 * HOURS / 24)
+    assert math.ceil(average / rate) == 14 == c.option("sagemaker-async").instances
+    per_day = Decimal(6_800_000_000) / (rate * 3600) / 14 / (HOURS / 24)
+    assert round(per_day, 2) == Decimal("5.68")
+    hours = c.option("sagemaker-async").billed_instance_hours
+    assert hours is not None and abs(hours - (per_day + Decimal(37) / 60) * HOURS / 24 * 14) < Decimal(
+        "0.001"
+    )
+    hosting = CATALOG.price("AmazonSageMaker", "ml.inf2.xlarge", R, "Hosting").unit_price
+    storage = CATALOG.price("AmazonSageMaker", "gp2", R, "HostingStorage").unit_price
+    by_hand = hours * (hosting + 30 * storage / HOURS) + Decimal("0.3") + PEOPLE
+    assert _cents(by_hand) == Decimal("4668.65") == _cents(_cost(c, "sagemaker-async"))
+    assert _cost(c, "sagemaker-async") < _cost(c, "scale-to-zero")
 
 
 def test_11_people_cost_moves_the_break_even() -> None:
@@ -248,5 +298,64 @@ def test_11_people_cost_moves_the_break_even() -> None:
     assert c.cheapest.key == "bedrock-on-demand"
     fleet = _cost(c, "spot-gpu")
     assert fleet == _fleet("g6e.xlarge", 2, HOURS) - PEOPLE + 9_600
-    crossing = next(item for item in c.break_evens if item.other == "spot-gpu")
-    assert crossing.monthly_tokens is not None and 58e9 < crossing.monthly_tokens < 59e9
+    spot_crossing = _fleet("g6e.xlarge", 4, HOURS) - PEOPLE + 9_600  # four instances from 57.2B tokens
+    assert _cents(spot_crossing) == Decimal("12902.79")
+    assert 58.6e9 < spot_crossing / Decimal("0.22") * M < 58.7e9
+    crossing = c.break_evens[
+        0
+    ]  # Bedrock's neighbour in cost order is the Reserved fleet, four instances there
+    assert (crossing.cheaper, crossing.other) == ("bedrock-on-demand", "ec2-reserved")
+    reserved = _reserved("g6e.xlarge", 4) - PEOPLE + 9_600
+    assert crossing.monthly_tokens is not None
+    assert abs(crossing.monthly_tokens - reserved / Decimal("0.22") * M) < 1_000  # 59.4B tokens
+
+
+def test_12_a_300k_token_sonnet_4_5_request_is_billed_at_long_context_rates() -> None:
+    c = _compare(
+        model_id=SONNET,
+        requests_per_month=20_000,
+        input_tokens_per_request=300_000,
+        output_tokens_per_request=2_000,
+    )
+    long_input = CATALOG.bedrock(SONNET, R, "input-above-200k").unit_price
+    long_output = CATALOG.bedrock(SONNET, R, "output-above-200k").unit_price
+    assert (long_input, long_output) == (Decimal("6.6"), Decimal("24.75"))
+    assert _cost(c, "bedrock-on-demand") == (6_000 * long_input + 40 * long_output) == 40_590
+    base = (
+        6_000 * CATALOG.bedrock(SONNET, R, "input").unit_price
+        + 40 * CATALOG.bedrock(SONNET, R, "output").unit_price
+    )
+    assert base == 20_460  # the base rate: half the real figure
+    assert _cost(c, "bedrock-global") == 6_000 * 6 + 40 * Decimal("22.5") == 36_900
+    assert c.cheapest.key == "bedrock-global" and c.same_winner
+    batch = _compare(**{**dict(model_id=SONNET, requests_per_month=20_000, input_tokens_per_request=300_000,
+                               output_tokens_per_request=2_000), "realtime": False, "batch_ok": True})  # fmt: skip
+    assert batch.option("bedrock-batch").reason.startswith("no long-context batch price in the catalogue")
+    with pytest.raises(ValueError, match="200,000-token context window"):
+        _compare(
+            model_id=HAIKU,
+            requests_per_month=20_000,
+            input_tokens_per_request=300_000,
+            output_tokens_per_request=2_000,
+        )
+
+
+def test_13_serverless_inference_with_your_measurement() -> None:
+    c = _compare(
+        model_id=LLAMA_8B,
+        requests_per_month=20_000,
+        input_tokens_per_request=500,
+        output_tokens_per_request=150,
+        active_hours_per_day=8,
+        precision="int4",
+        serverless_memory="serverless-5gb",
+        serverless_tokens_per_second=40,
+    )
+    gb_second = CATALOG.price("AmazonSageMaker", "serverless-inference", R, "Duration").unit_price
+    assert (
+        _cost(c, "sagemaker-serverless")
+        == 20_000 * Decimal(650) / 40 * 5 * gb_second + PEOPLE
+        == Decimal("2032.5")
+    )
+    assert _cost(c, "bedrock-on-demand") == Decimal("2.86") and c.cheapest.key == "bedrock-on-demand"
+    assert [o.key for o in c.priced] == ["bedrock-on-demand", "sagemaker-serverless"]

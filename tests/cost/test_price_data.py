@@ -152,11 +152,40 @@ def test_ec2_us_east_1_equals_the_karpenter_file(catalog: PriceCatalog, karpente
 
 def test_ec2_records_are_linux_on_demand_hours_with_price_list_keys(catalog: PriceCatalog) -> None:
     for record in catalog.records("AmazonEC2"):
-        if record.sku == "gp3":
-            continue  # EBS volumes, checked below and in test_regional_prices.py
+        if record.sku == "gp3" or record.dimension == RESERVED:
+            continue  # EBS volumes, checked below and in test_regional_prices.py; Reserved Instances below
         assert (record.dimension, record.unit, record.operation) == ("OnDemand", "Hrs", "RunInstances")
         assert record.usage_type == f"{USAGE_PREFIX[record.region]}BoxUsage:{record.sku}"
         assert not record.is_tiered
+
+
+RESERVED = "Reserved1yrStandardNoUpfront"
+
+
+def test_ec2_reserved_instances_are_tsaols_one_year_no_upfront_rates(
+    catalog: PriceCatalog, tsaol: dict[str, Any]
+) -> None:
+    """1-year Standard, no-upfront Reserved Instance rates (instances.vantage.sh `yrTerm1Standard.noUpfront`),
+    wherever tsaol/aws-gpu gives one for a type and Region the catalogue prices On-Demand, and nowhere else."""
+    reserved = [r for r in catalog.records("AmazonEC2") if r.dimension == RESERVED]
+    expected = {
+        (sku, region)
+        for sku, regions in tsaol.items()
+        for region, prices in regions.items()
+        if prices and "reserved" in prices
+    }
+    assert {(r.sku, r.region) for r in reserved} == expected
+    for record in reserved:
+        assert record.unit_price == num(tsaol[record.sku][record.region]["reserved"]), record.key
+        assert (record.unit, record.confidence, record.source) == (
+            "Hrs",
+            "medium",
+            "tsaol-aws-gpu-2026-01-21-reserved",
+        )
+        on_demand = usd(catalog, "AmazonEC2", record.sku, record.region, "OnDemand")
+        assert Decimal("0.6") < record.unit_price / on_demand < Decimal("0.67"), record.key  # 33-40 % off
+    assert usd(catalog, "AmazonEC2", "g6e.xlarge", "us-east-1", RESERVED) == Decimal("1.17243")
+    assert len(reserved) == 32
 
 
 def test_ec2_other_regions_trace_to_tsaol_skypilot_or_the_aws_feed(
@@ -385,11 +414,49 @@ def test_claude_cache_prices_are_multiples_of_input(catalog: PriceCatalog) -> No
         ):
             continue
         scope = "global:" if record.dimension.startswith("global:") else ""
-        base = catalog.price("AmazonBedrock", record.sku, record.region, scope + "input").unit_price
-        factor = {"cache-write-5m": "1.25", "cache-write-1h": "2", "cache-read": "0.1"}[
-            record.dimension.removeprefix("global:")
-        ]
+        kind, _, long_context = record.dimension.removeprefix(scope).partition("-above-")
+        suffix = f"-above-{long_context}" if long_context else ""
+        base = catalog.price("AmazonBedrock", record.sku, record.region, scope + "input" + suffix).unit_price
+        factor = {"cache-write-5m": "1.25", "cache-write-1h": "2", "cache-read": "0.1"}[kind]
         assert record.unit_price == base * Decimal(factor), record.key
+
+
+LONG_CONTEXT_MODELS = ("anthropic.claude-sonnet-4-20250514-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0")
+
+
+def test_long_context_rates_equal_litellm_and_cover_every_region_of_the_base_rate(
+    catalog: PriceCatalog, litellm: dict[str, Any]
+) -> None:
+    """Sonnet 4 / 4.5 bill every token of a request above 200,000 input tokens at a long-context rate: input and
+    cache prices x 2, output x 1.5 (litellm's `_above_200k_tokens` fields), wherever the base rate is catalogued."""
+    dimensions = ("input", "output", "cache-read", "cache-write-5m", "cache-write-1h")
+    factor = {"input": 2, "output": Decimal("1.5"), "cache-read": 2, "cache-write-5m": 2, "cache-write-1h": 2}
+    checked = 0
+    for record in catalog.records("AmazonBedrock"):
+        scope = "global:" if record.dimension.startswith("global:") else ""
+        base = record.dimension.removeprefix(scope)
+        if record.sku not in LONG_CONTEXT_MODELS or base not in dimensions:
+            continue
+        long = catalog.price("AmazonBedrock", record.sku, record.region, f"{scope}{base}-above-200k")
+        assert long.unit_price == record.unit_price * factor[base], long.key
+        match = LITELLM_NOTE.search(long.notes)
+        assert match and match.group(2).endswith("_above_200k_tokens"), long.key
+        assert long.unit_price == num(litellm[match.group(1)][match.group(2)]) * MILLION, long.key
+        assert long.confidence in ("high", "medium") and long.region == record.region
+        checked += 1
+    assert checked == 178  # the 48 + 130 input, output and cache records of Sonnet 4 and 4.5
+    # a 300,000-token Sonnet 4.5 request in us-east-1: $6.60 / $24.75 per 1M in-Region, $6 / $22.50 global
+    sonnet = LONG_CONTEXT_MODELS[1]
+    assert usd(catalog, "AmazonBedrock", sonnet, "us-east-1", "input-above-200k") == Decimal("6.6")
+    assert usd(catalog, "AmazonBedrock", sonnet, "us-east-1", "output-above-200k") == Decimal("24.75")
+    assert usd(catalog, "AmazonBedrock", sonnet, "us-east-1", "global:input-above-200k") == Decimal("6")
+    assert usd(catalog, "AmazonBedrock", sonnet, "us-east-1", "global:batch-output-above-200k") == Decimal(
+        "11.25"
+    )
+    # no other model has a long-context record (Sonnet 4.6 and Opus 4.6 are priced flat by genai-prices 0.2.3)
+    assert {r.sku for r in catalog.records("AmazonBedrock") if "-above-" in r.dimension} == set(
+        LONG_CONTEXT_MODELS
+    )
 
 
 def test_bedrock_regional_differences(catalog: PriceCatalog) -> None:
@@ -467,9 +534,14 @@ def test_no_bedrock_model_without_a_batch_source_has_a_batch_record(
         elif record.source == "inferplane-model-comparision-2026-10-08":
             # the Price List build, checked row by row in test_regional_prices.py
             assert "/ 'batch' / " in record.notes, record.key
-        else:  # "Sonnet 4 batch 1.5 / 7.5": aws-samples cost-estimator references (sources/README.md)
+        else:  # aws-samples cost-estimator references (sources/README.md): "Sonnet 4 batch 1.5 / 7.5" and
+            # Sonnet 4.5's global long-context batch rate "3 / 11.25"
             assert record.source == "aws-samples-cost-estimator-references-2026-03-03", record.key
-            assert record.sku == "anthropic.claude-sonnet-4-20250514-v1:0", record.key
+            assert record.sku == "anthropic.claude-sonnet-4-20250514-v1:0" or (
+                record.sku == "anthropic.claude-sonnet-4-5-20250929-v1:0"
+                and record.dimension.startswith("global:batch-")
+                and record.dimension.endswith("-above-200k")
+            ), record.key
         # every batch price is half the on-demand price of the same scope
         on_demand = catalog.price(
             "AmazonBedrock", record.sku, record.region, record.dimension.replace("batch-", "")

@@ -64,7 +64,7 @@ def test_table_lists_every_option_the_cheapest_and_the_break_evens(
     for name in OPTION_NAMES.values():
         assert name in out
     assert "\ncheapest: Bedrock on-demand is cheapest: " in out
-    assert "not priced: no Provisioned Throughput price in the catalogue" in out
+    assert "not priced: no sourced Provisioned Throughput rate for this model" in out
     assert "break-even volumes (searched 700k to 700B tokens/month):" in out
     assert "1  Bedrock on-demand" in out and "$154.00" in out
 
@@ -174,7 +174,8 @@ def test_a_workload_file_sets_fields_and_flags_override_it(
             ["--instance-type", "x9.large"],
             "inferwise compare: --instance-type 'x9.large' is not an instance type the advisor knows: pass a "
             "SageMaker type (ml.g5.xlarge, ml.inf2.xlarge, ...), an Inferentia2 type (inf2.xlarge, ...), an EC2 GPU "
-            "type (g5.xlarge, g6e.xlarge, ...) or a Graviton type (c7g.16xlarge, m7g.2xlarge, ...)\n",
+            "type (g5.xlarge, g6e.xlarge, ...), a Graviton type (c7g.16xlarge, m7g.2xlarge, ...) or a Serverless "
+            "Inference memory size (serverless-1gb to serverless-6gb)\n",
         ),
         (
             ["--throughput", "100"],
@@ -462,6 +463,23 @@ _BIG = ["--requests-per-month", "3000000", "--input-tokens", "1000", "--output-t
             ["--model", LLAMA_8B, "--scenarios", "0.5,x"],
             "inferwise compare: argument --scenarios: must be a number",
         ),
+        (
+            ["--model", "anthropic.claude-haiku-4-5-20251001-v1:0", "--input-tokens", "300000"],
+            "inferwise compare: --input-tokens=300000 is more than the 200,000-token context window of "
+            "anthropic.claude-haiku-4-5-20251001-v1:0 (--model): no request that long can be sent to it",
+        ),
+        (
+            ["--model", LLAMA_8B, "--savings-plan-discount", "1.5"],
+            "inferwise compare: --savings-plan-discount must be > 0 and < 1 (a share off), got 1.5",
+        ),
+        (
+            ["--model", LLAMA_8B, "--instance-type", "serverless-6gb", "--tokens-per-second", "0"],
+            "inferwise compare: --tokens-per-second must be > 0, got 0",
+        ),
+        (
+            ["--model", "anthropic.claude-sonnet-4-5-20250929-v1:0", "--instance-type", "serverless-2gb"],
+            "inferwise compare: --instance-type asks for self-hosting, but closed weights:",
+        ),
     ],
 )
 def test_bad_self_hosting_input_is_one_line_naming_the_flag(
@@ -487,3 +505,19 @@ def test_substitute_options_are_listed_apart_with_people_and_scenarios(
     assert _run([*argv, "--format", "md"]) == 0
     markdown = capsys.readouterr().out
     assert "| s | SpotInferenceFleet (Inferentia2) |" in markdown and "Scenarios:" in markdown
+
+
+def test_serverless_and_savings_plan_flags_set_their_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["compare", *_BIG, "--model", LLAMA_8B, "--precision", "int4", "--instance-type", "serverless-6gb",
+            "--tokens-per-second", "30", "--savings-plan-discount", "0.25", "--savings-plan-term", "3yr",
+            "--format", "json"]  # fmt: skip
+    assert _run(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    workload = data["x_Workload"]
+    assert (workload["serverless_memory"], workload["serverless_tokens_per_second"]) == ("serverless-6gb", 30)
+    assert (workload["savings_plan_discount"], workload["savings_plan_term"]) == ("0.25", "3yr")
+    serverless = next(o for o in data["x_Options"] if o["x_Option"] == "sagemaker-serverless")
+    assert serverless["x_InstanceType"] == "serverless-6gb"
+    # 3M requests x 1,300 tokens / 30 tokens/s x 6 GB x $0.00002 per GB-second + $2,000 of people
+    assert serverless["x_Available"] and Decimal(serverless["ListCost"]) == 17_600
+    assert data["x_SchemaVersion"] == 3

@@ -4,11 +4,18 @@
 - Bedrock on-demand tokens, the global cross-Region profile and the Flex and Priority tiers (where the
   catalogue prices them), Bedrock batch (`BedrockBatchPipeline`), Bedrock with prompt caching (5-minute or
   1-hour cache), and a routed cascade (a small model first, the rest escalated to the large one);
-- Bedrock Provisioned Throughput and commitments (Savings Plans, Reserved Instances), listed as not priced:
-  the catalogue has no sourced rate for them;
+- Bedrock Provisioned Throughput, listed as not priced: no source prices a model unit of a catalogued model;
 - a SageMaker real-time endpoint always on, a `ScaleToZeroEndpoint`, a `SpotInferenceFleet` on Inferentia2
   and on Graviton, and an EC2 GPU Spot fleet (g5, g6, g6e), each running an open model on the smallest
-  instance that holds it, with as many instances as the workload's peak needs, plus the people who run it.
+  instance that holds it, with as many instances as the workload's peak needs, plus the people who run it;
+- SageMaker Asynchronous Inference (deferrable work, scaling to zero between backlogs) and Serverless Inference
+  (CPU, 1-6 GB, per GB-second; throughput only from your measurement) (`sagemaker_modes`);
+- commitments (`commitments`): the Inferentia2 or GPU fleet on 1-year, no-upfront EC2 Reserved Instances (the
+  catalogue's sourced rates), and the always-on endpoint under a SageMaker AI Savings Plan at your own rate
+  (not priced without one: no sourced rate).
+
+Bedrock options bill a request above the model's long-context threshold (Claude Sonnet 4 / 4.5: 200,000 input
+tokens) at its long-context rates; a request longer than the model's context window is an error.
 
 Self-hosting needs open weights: the Bedrock model's own (Llama, Mistral), or a substitute the user names for
 a closed model, which is priced and listed apart (a different model: quality not compared). An instance
@@ -21,8 +28,8 @@ cross (`break_even`). Scenarios: the cheapest option at low, expected and high v
 
 The package, one module per part: `workload` (the input, checked by `checks`), `fit`, `throughput`,
 `serving` (the model and the instance), `capacity`, `options`, `bedrock_options`, `tiers`,
-`self_hosted_options`, `fleet_lines` (the GPU fleet and the people), `pricing`, `break_even`, `explain`
-(with `wording`) and `comparison`.
+`self_hosted_options`, `sagemaker_modes`, `commitments`, `fleet_lines` (the GPU and Reserved fleets and the
+people), `pricing`, `break_even`, `explain` (with `wording`) and `comparison`.
 """
 
 from __future__ import annotations
@@ -42,16 +49,18 @@ from inferwise.cost.advisor.break_even import (
 from inferwise.cost.advisor.capacity import Capacity, capacity_for
 from inferwise.cost.advisor.checks import Number
 from inferwise.cost.advisor.comparison import SCHEMA_VERSION, Comparison, Scenario, compare_serving_options
-from inferwise.cost.advisor.fit import OVERHEAD_FRACTION, Fit, check_fit, hardware
+from inferwise.cost.advisor.fit import OVERHEAD_FRACTION, SERVERLESS_TYPES, Fit, check_fit, hardware
+from inferwise.cost.advisor.fleet_lines import RESERVED_DIMENSION
 from inferwise.cost.advisor.options import (
-    COMMITMENTS_REASON,
     OPTION_KEYS,
     OPTION_NAMES,
     PROVISIONED_REASON,
+    SAVINGS_PLAN_REASON,
     SELF_HOSTED_KEYS,
     ServingOption,
 )
 from inferwise.cost.advisor.pricing import check_models, option_cost, price_option
+from inferwise.cost.advisor.sagemaker_modes import SERVERLESS_MAX_CONCURRENCY, SERVERLESS_MAX_SECONDS
 from inferwise.cost.advisor.self_hosted_options import (
     SELF_HOSTED_MODEL_NOTE,
     SPOT_ON_DEMAND_BASE,
@@ -86,7 +95,6 @@ __all__ = [
     "BATCH_TURNAROUND",
     "BREAK_EVEN_TOLERANCE_RELATIVE",
     "BREAK_EVEN_TOLERANCE_USD",
-    "COMMITMENTS_REASON",
     "DAYS_PER_MONTH",
     "DEFAULT_OPS_HOURLY_USD",
     "DEFAULT_OPS_HOURS_PER_MONTH",
@@ -97,12 +105,17 @@ __all__ = [
     "OPTION_NAMES",
     "OVERHEAD_FRACTION",
     "PROVISIONED_REASON",
+    "RESERVED_DIMENSION",
+    "SAVINGS_PLAN_REASON",
     "SCHEMA_VERSION",
     "SEARCH_DECADES",
     "SECONDS_PER_HOUR",
     "SELF_HOSTED_KEYS",
     "SELF_HOSTED_KINDS",
     "SELF_HOSTED_MODEL_NOTE",
+    "SERVERLESS_MAX_CONCURRENCY",
+    "SERVERLESS_MAX_SECONDS",
+    "SERVERLESS_TYPES",
     "SPOT_ON_DEMAND_BASE",
     "SPOT_PERCENT_ABOVE_BASE",
     "THROUGHPUT_FIELDS",

@@ -13,7 +13,7 @@ from inferwise.cost.advisor.checks import to_decimal
 from inferwise.cost.advisor.options import ServingOption, token_option, unavailable
 from inferwise.cost.advisor.wording import count_text, share_text
 from inferwise.cost.advisor.workload import BATCH_TURNAROUND, Workload
-from inferwise.cost.catalog import INFERENCE_PROFILE_PREFIXES, PriceCatalog
+from inferwise.cost.catalog import INFERENCE_PROFILE_PREFIXES, PriceCatalog, UnknownPriceError
 from inferwise.cost.estimators.bedrock_batch import (
     BATCH_MODEL_FAMILIES,
     BatchPlan,
@@ -24,6 +24,7 @@ from inferwise.cost.estimators.bedrock_batch import (
 from inferwise.cost.estimators.bedrock_on_demand import (
     TokenUsage,
     estimate_bedrock_on_demand,
+    long_context_suffix,
     on_demand_token_lines,
     supports_prompt_cache,
 )
@@ -89,6 +90,19 @@ def price_batch(workload: Workload, catalog: PriceCatalog) -> ServingOption:
         return unavailable(
             workload, key, f"no batch price in the catalogue for {workload.model_id} in {workload.region}"
         )
+    suffix = long_context_suffix(
+        workload.model_id, workload.input_tokens_per_request, catalog, workload.region
+    )
+    if suffix:
+        try:
+            catalog.bedrock(workload.model_id, workload.region, "batch-input" + suffix)
+        except UnknownPriceError:
+            return unavailable(
+                workload,
+                key,
+                f"no long-context batch price in the catalogue for {workload.model_id} in {workload.region} "
+                f"({workload.input_tokens_per_request:,} input tokens per request is billed at long-context rates)",
+            )
     family = batch_family(workload.model_id)
     if family is None:
         return unavailable(
@@ -138,7 +152,10 @@ def price_cache(workload: Workload, catalog: PriceCatalog) -> ServingOption:
         cache_hit_rate=to_decimal(workload.cache_hit_rate),
         cache_ttl="1h" if workload.cache_ttl == "1h" else "5m",
     )
-    estimate = estimate_bedrock_on_demand(workload.model_id, usage, catalog, workload.region)
+    try:
+        estimate = estimate_bedrock_on_demand(workload.model_id, usage, catalog, workload.region)
+    except UnknownPriceError as missing:
+        return unavailable(workload, key, f"not priced: {missing}")
     return token_option(
         workload,
         key,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import cast
 
-from inferwise.cost.advisor.fit import gpu_fleet_types
+from inferwise.cost.advisor.fit import SERVERLESS_TYPES, gpu_fleet_types
 from inferwise.cost.advisor.throughput import THROUGHPUT_FIELDS, SelfHostedKind
 from inferwise.cost.specs.ec2 import EC2_INSTANCE_SPECS
 from inferwise.cost.specs.sagemaker import INSTANCE_SPECS
@@ -68,6 +68,8 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
 def _known_types(kind: SelfHostedKind) -> tuple[list[str], str]:
     if kind == "sagemaker":
         return list(INSTANCE_SPECS), "a SageMaker instance type inferwise knows"
+    if kind == "serverless":
+        return list(SERVERLESS_TYPES), "a SageMaker Serverless Inference memory size"
     if kind == "gpu":
         return gpu_fleet_types(), "an EC2 GPU instance type (g5, g6, g6e) the advisor knows"
     accelerator = "inferentia2" if kind == "inf2" else "graviton"

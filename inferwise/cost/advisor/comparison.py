@@ -21,12 +21,12 @@ from inferwise.cost.advisor.pricing import check_models, option_cost, price_opti
 from inferwise.cost.advisor.wording import number_text
 from inferwise.cost.advisor.workload import Workload
 from inferwise.cost.catalog import PriceCatalog
+from inferwise.cost.estimators.bedrock_on_demand import long_context_threshold
 from inferwise.cost.render import usd
 
-SCHEMA_VERSION = 2
-"""`x_SchemaVersion` of `Comparison.to_json` (2: substitutes, scenarios, served model per option)."""
-
-LONG_CONTEXT_TOKENS = 200_000
+SCHEMA_VERSION = 3
+"""`x_SchemaVersion` of `Comparison.to_json` (2: substitutes, scenarios, served model per option; 3: the
+Serverless, Asynchronous, Reserved Instance and Savings Plan options replace `commitments`)."""
 
 
 @dataclass(frozen=True)
@@ -126,18 +126,19 @@ def scenario_text(scenarios: tuple[Scenario, ...], names: dict[str, str]) -> str
     return f" The winner changes with the volume ({parts}): decide on the volume you expect."
 
 
-def _notes(workload: Workload, substitutes: list[ServingOption]) -> list[str]:
+def _notes(workload: Workload, substitutes: list[ServingOption], catalog: PriceCatalog) -> list[str]:
     notes = [
-        "Provisioned Throughput is not priced: the catalogue has no Provisioned Throughput price (model units are "
+        "Provisioned Throughput is not priced: no source prices a model unit of this model (model units are "
         "bought per hour with a commitment; ask AWS for a quote).",
         "A month is 730 h. Self-hosted options include the people who run them (ops_hours_per_month x "
         "ops_hourly_usd) on a line of their own.",
     ]
-    if workload.input_tokens_per_request > LONG_CONTEXT_TOKENS:
+    threshold = long_context_threshold(workload.model_id, catalog, workload.region)
+    if threshold is not None and workload.input_tokens_per_request > threshold:
         notes.append(
-            f"Long context: requests of more than {LONG_CONTEXT_TOKENS:,} input tokens are billed at long-context "
-            "rates for some models; the catalogue has none, so they are not priced (the figures use the standard "
-            "rates)."
+            f"Long context: {workload.input_tokens_per_request:,} input tokens per request is more than {threshold:,}, "
+            f"so {workload.model_id} bills every token of each request at its long-context rates (the catalogue's "
+            "*-above-200k prices); every Bedrock option here uses them."
         )
     if substitutes:
         model = substitutes[0].served_model
@@ -177,6 +178,6 @@ def compare_serving_options(workload: Workload, catalog: PriceCatalog | None = N
         cheapest=priced[0],
         reason=reason,
         search_requests=search_range(workload),
-        notes=tuple(_notes(workload, substitutes)),
+        notes=tuple(_notes(workload, substitutes, catalog)),
         scenarios=scenarios,
     )

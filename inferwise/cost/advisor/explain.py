@@ -21,6 +21,11 @@ from inferwise.cost.estimators.spot_fleet import split_capacity
 from inferwise.cost.model import HOURS_PER_MONTH, CostEstimate
 from inferwise.cost.render import usd
 
+COMMITTED = {
+    "ec2-reserved": "the 1-year, no-upfront Reserved Instance rate",
+    "sagemaker-savings-plan": "your Savings Plan rate",
+}
+
 
 def why_cheapest(
     workload: Workload,
@@ -123,9 +128,35 @@ def _why(workload: Workload, best: ServingOption, estimate: CostEstimate, catalo
             f"{usd(unit)} per 1M tokens costs less than keeping capacity for a peak of "
             f"{rate_text(workload.peak_tokens_per_second)} tokens/s running."
         )
+    return _why_self_hosted(workload, best, estimate, catalog)
+
+
+def _why_self_hosted(
+    workload: Workload, best: ServingOption, estimate: CostEstimate, catalog: PriceCatalog
+) -> str:
+    """What makes a self-hosted option cheap: billed seconds, instances, their rate and utilisation."""
+    name = best.name
+    if best.key == "sagemaker-serverless":
+        return (
+            f"{name} is cheapest: {best.instance_type} billed per GB-second only while a request is processed "
+            f"({usd(estimate.monthly_total)}/month with the people), nothing while idle."
+        )
     capacity = best.capacity
     assert capacity is not None
     utilisation = best.utilisation or Decimal(0)
+    if best.key in COMMITTED:
+        return (
+            f"{name} is cheapest: {capacity.instances} x {best.instance_type} always on at {COMMITTED[best.key]}, "
+            f"{number_text(utilisation * 100, '0.1')} % average utilisation; a commitment for the term, paid "
+            "whatever the volume."
+        )
+    if best.key == "sagemaker-async":
+        hours = best.billed_instance_hours or Decimal(0)
+        return (
+            f"{name} is cheapest: the queue lets {capacity.instances} x {best.instance_type} work the backlog at "
+            f"full throughput, billing {number_text(hours, '0.1')} instance-hours a month and scaling to zero "
+            "between."
+        )
     if best.key == "sagemaker-always-on":
         return (
             f"A {name} is cheapest: {capacity.instances} x {best.instance_type} at "

@@ -77,8 +77,34 @@ def shape_of(instance_type: str) -> str:
     return instance_type.removeprefix("ml.")
 
 
+SERVERLESS_MEMORY_GB = (1, 2, 3, 4, 5, 6)
+"""SageMaker Serverless Inference memory sizes: `ServerlessConfig.MemorySizeInMB` 1024 to 6144 in 1 GB steps, no
+GPU (SageMaker developer guide, 'Deploy models with Amazon SageMaker Serverless Inference'; CloudFormation
+`AWS::SageMaker::EndpointConfig ServerlessConfig`)."""
+SERVERLESS_TYPES: tuple[str, ...] = tuple(f"serverless-{size}gb" for size in SERVERLESS_MEMORY_GB)
+"""The advisor's names of the Serverless Inference memory sizes, which `--instance-type` takes."""
+
+
+def serverless_gb(instance_type: str) -> int | None:
+    """The memory in GB (1,024 MB) of a Serverless Inference size name (`serverless-6gb` -> 6), else None."""
+    if instance_type not in SERVERLESS_TYPES:
+        return None
+    return int(instance_type.removeprefix("serverless-").removesuffix("gb"))
+
+
 def hardware(instance_type: str) -> Hardware | None:
-    """The accelerators of `instance_type` (an EC2 or `ml.` type), or None when the table has no row for it."""
+    """The accelerators of `instance_type` (an EC2 or `ml.` type, or a Serverless Inference memory size), or None
+    when the table has no row for it."""
+    gigabytes = serverless_gb(instance_type)
+    if gigabytes is not None:
+        return Hardware(
+            instance_type,
+            "Serverless Inference memory (CPU inference, no GPU)",
+            1,
+            Decimal(gigabytes),
+            "GiB",
+            "ServerlessConfig.MemorySizeInMB",
+        )
     shape = shape_of(instance_type)
     table = _accelerator_table()
     if shape in table:

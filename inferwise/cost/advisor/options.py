@@ -26,25 +26,36 @@ OPTION_NAMES: dict[str, str] = {
     "bedrock-prompt-cache": "Bedrock + prompt caching",
     "bedrock-routed": "Bedrock routed cascade",
     "bedrock-provisioned": "Bedrock Provisioned Throughput",
-    "commitments": "Savings Plans / Reserved Instances",
     "sagemaker-always-on": "SageMaker endpoint, always on",
+    "sagemaker-savings-plan": "SageMaker endpoint + Savings Plan",
     "scale-to-zero": "ScaleToZeroEndpoint",
+    "sagemaker-async": "SageMaker Asynchronous Inference",
+    "sagemaker-serverless": "SageMaker Serverless Inference",
     "spot-inf2": "SpotInferenceFleet (Inferentia2)",
     "spot-gpu": "EC2 GPU Spot fleet",
+    "ec2-reserved": "EC2 Reserved Instances (1 yr)",
     "spot-graviton": "SpotInferenceFleet (Graviton)",
 }
 OPTION_KEYS: tuple[str, ...] = tuple(OPTION_NAMES)
 SELF_HOSTED_KEYS: tuple[str, ...] = (
     "sagemaker-always-on",
+    "sagemaker-savings-plan",
     "scale-to-zero",
+    "sagemaker-async",
+    "sagemaker-serverless",
     "spot-inf2",
     "spot-gpu",
+    "ec2-reserved",
     "spot-graviton",
 )
-PROVISIONED_REASON = "not priced: no Provisioned Throughput price in the catalogue"
-COMMITMENTS_REASON = (
-    "not priced: no sourced rate for SageMaker AI Savings Plans, EC2 Instance Savings Plans or Reserved "
-    "Instances in the catalogue (no discount is assumed)"
+PROVISIONED_REASON = (
+    "not priced: no sourced Provisioned Throughput rate for this model (the only model-unit prices in any "
+    "source, litellm 1.109.1's 1- and 6-month commitments, are for Claude Instant, Claude v1 / v2.1 and Cohere "
+    "Command, which the catalogue does not price)"
+)
+SAVINGS_PLAN_REASON = (
+    "not priced: no sourced SageMaker AI Savings Plans rate in the catalogue (no discount is assumed); pass "
+    "savings_plan_discount (your plan's rate off On-Demand) and savings_plan_term to price one"
 )
 
 

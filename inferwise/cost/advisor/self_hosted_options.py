@@ -81,8 +81,24 @@ def plan_for(workload: Workload, catalog: PriceCatalog, kind: SelfHostedKind) ->
     return Plan(served, selection, capacity_for(workload, rate))
 
 
-def _assumptions(workload: Workload, plan: Plan) -> tuple[str, ...]:
-    model, selection, capacity = plan.served.model, plan.selection, plan.capacity
+def peak_sizing(workload: Workload, capacity: Capacity) -> tuple[str, ...]:
+    """How a fleet provisioned for the peak is sized: the peak, and the instances it needs."""
+    return (
+        f"peak {rate_text(capacity.peak_tokens_per_second)} tokens/s = {count_text(workload.monthly_tokens)} tokens / "
+        f"({number_text(to_decimal(workload.active_hours_per_day))} active h/day x 3,600 s x 730/24 days) x "
+        f"peak-to-average {number_text(to_decimal(workload.peak_to_average))}",
+        f"{capacity.instances} instance(s) = ceil(peak {rate_text(capacity.peak_tokens_per_second)} / "
+        f"{rate_text(capacity.tokens_per_second_per_instance)} tokens/s per instance), provisioned for the peak "
+        "through every active hour (scaling between average and peak is not modelled: an upper bound)",
+    )
+
+
+def plan_assumptions(
+    workload: Workload, plan: Plan, sizing: tuple[str, ...] | None = None
+) -> tuple[str, ...]:
+    """What a self-hosted option rests on: the volume, the model, the fit, the throughput and how it is sized
+    (`sizing`, by default provisioned for the peak)."""
+    model, selection = plan.served.model, plan.selection
     throughput = selection.throughput
     assert throughput is not None
     served = (
@@ -96,19 +112,22 @@ def _assumptions(workload: Workload, plan: Plan) -> tuple[str, ...]:
     texts += [
         f"throughput ({throughput.confidence} confidence): {throughput.source}",
         throughput.arithmetic(workload.input_tokens_per_request, workload.output_tokens_per_request),
-        f"peak {rate_text(capacity.peak_tokens_per_second)} tokens/s = {count_text(workload.monthly_tokens)} tokens / "
-        f"({number_text(to_decimal(workload.active_hours_per_day))} active h/day x 3,600 s x 730/24 days) x "
-        f"peak-to-average {number_text(to_decimal(workload.peak_to_average))}",
-        f"{capacity.instances} instance(s) = ceil(peak {rate_text(capacity.peak_tokens_per_second)} / "
-        f"{rate_text(capacity.tokens_per_second_per_instance)} tokens/s per instance), provisioned for the peak "
-        "through every active hour (scaling between average and peak is not modelled: an upper bound)",
     ]
-    return tuple(texts)
+    return (*texts, *(peak_sizing(workload, plan.capacity) if sizing is None else sizing))
 
 
-def _option(
-    workload: Workload, key: str, plan: Plan, estimate: CostEstimate, hours: Decimal, extra: tuple[str, ...]
+def plan_option(
+    workload: Workload,
+    key: str,
+    plan: Plan,
+    estimate: CostEstimate,
+    hours: Decimal | None,
+    extra: tuple[str, ...],
+    *,
+    sizing: tuple[str, ...] | None = None,
 ) -> ServingOption:
+    """A priced self-hosted option: its plan (model, instance, capacity), estimate, billed instance-hours (None
+    where nothing is billed by the hour) and assumptions (`sizing` replaces the peak sizing)."""
     throughput = plan.selection.throughput
     assert throughput is not None
     return ServingOption(
@@ -118,9 +137,9 @@ def _option(
         workload.monthly_tokens,
         estimate=estimate,
         instance_type=plan.instance_type,
-        capacity=plan.capacity,
+        capacity=plan.capacity if hours is not None else None,
         billed_instance_hours=hours,
-        assumptions=(*_assumptions(workload, plan), *extra),
+        assumptions=(*plan_assumptions(workload, plan, sizing), *extra),
         confidence=min_confidence(estimate_confidence(estimate), throughput.confidence),
         served_model=plan.served.model.name,
         different_model=plan.served.different,
@@ -128,7 +147,7 @@ def _option(
     )
 
 
-def _endpoint_usage(workload: Workload, instances: int) -> EndpointUsage:
+def endpoint_usage(workload: Workload, instances: int) -> EndpointUsage:
     hours = float(workload.active_hours_per_day)
     return EndpointUsage(
         active_hours_per_day=hours,
@@ -143,7 +162,7 @@ def _sagemaker(workload: Workload, catalog: PriceCatalog, key: str) -> ServingOp
     if isinstance(plan, str):
         return unavailable(workload, key, plan)
     try:
-        usage = _endpoint_usage(workload, plan.capacity.instances)
+        usage = endpoint_usage(workload, plan.capacity.instances)
         estimate = estimate_scale_to_zero(
             plan.instance_type, 1, usage, catalog, workload.region, max_instances=plan.capacity.instances
         )
@@ -160,7 +179,7 @@ def _sagemaker(workload: Workload, catalog: PriceCatalog, key: str) -> ServingOp
                 "traffic resumes after an idle spell",
             )
         hours = billed_hours_per_instance(usage) * plan.capacity.instances
-        return _option(workload, key, plan, with_operations(estimate, workload, catalog), hours, extra)
+        return plan_option(workload, key, plan, with_operations(estimate, workload, catalog), hours, extra)
     baseline = estimate.baseline
     assert baseline is not None
     always_on = CostEstimate(
@@ -173,7 +192,7 @@ def _sagemaker(workload: Workload, catalog: PriceCatalog, key: str) -> ServingOp
     )
     extra = ("always warm: no cold start",) if workload.realtime else ()
     hours = HOURS_PER_MONTH * plan.capacity.instances
-    return _option(workload, key, plan, with_operations(always_on, workload, catalog), hours, extra)
+    return plan_option(workload, key, plan, with_operations(always_on, workload, catalog), hours, extra)
 
 
 def price_always_on(workload: Workload, catalog: PriceCatalog) -> ServingOption:
@@ -228,4 +247,4 @@ def price_spot(workload: Workload, catalog: PriceCatalog, kind: SelfHostedKind) 
             "a Spot interruption takes an instance away with a 2-minute warning; the On-Demand base keeps serving",
         )
     estimate = with_operations(estimate, workload, catalog)
-    return _option(workload, key, plan, estimate, Decimal(instances) * hours, extra)
+    return plan_option(workload, key, plan, estimate, Decimal(instances) * hours, extra)

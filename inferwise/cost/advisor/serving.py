@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from inferwise.cost.advisor.fit import Fit, check_fit, gpu_fleet_types, hardware
+from inferwise.cost.advisor.fit import SERVERLESS_TYPES, Fit, check_fit, gpu_fleet_types, hardware
 from inferwise.cost.advisor.throughput import THROUGHPUT_FIELDS, UNKNOWN, SelfHostedKind, Throughput, lookup
 from inferwise.cost.advisor.workload import Workload
 from inferwise.cost.catalog import PriceCatalog
@@ -59,6 +59,8 @@ def candidate_types(kind: SelfHostedKind) -> list[str]:
     """The instance types a kind of self-hosting may run, smallest accelerator memory first."""
     if kind == "sagemaker":
         types = list(INSTANCE_SPECS)
+    elif kind == "serverless":
+        types = list(SERVERLESS_TYPES)
     elif kind == "gpu":
         types = gpu_fleet_types()
     else:
@@ -144,7 +146,12 @@ def _select(
     if first_fitting is not None:
         return _unknown_reason(model, precision, first_fitting, type_field)
     largest = passed[-1] if passed else "no instance type"
-    return f"no {kind} instance type holds {model.name} at {precision}: the largest, {largest}"
+    what = (
+        "Serverless Inference memory size (1-6 GB, no GPU)"
+        if kind == "serverless"
+        else f"{kind} instance type"
+    )
+    return f"no {what} holds {model.name} at {precision}: the largest, {largest}"
 
 
 def _summary(passed: list[str], fits_unknown: str | None) -> list[str]:

@@ -33,14 +33,15 @@ from inferwise.cost.advisor.wording import number_text
 from inferwise.cost.model import Confidence
 from inferwise.cost.specs.models import OpenModel, Precision
 
-SelfHostedKind = Literal["sagemaker", "inf2", "gpu", "graviton"]
-SELF_HOSTED_KINDS: tuple[SelfHostedKind, ...] = ("sagemaker", "inf2", "gpu", "graviton")
+SelfHostedKind = Literal["sagemaker", "inf2", "gpu", "graviton", "serverless"]
+SELF_HOSTED_KINDS: tuple[SelfHostedKind, ...] = ("sagemaker", "inf2", "gpu", "graviton", "serverless")
 
 THROUGHPUT_FIELDS: dict[SelfHostedKind, tuple[str, str]] = {
     "sagemaker": ("sagemaker_instance_type", "sagemaker_tokens_per_second"),
     "inf2": ("inf2_instance_type", "inf2_tokens_per_second"),
     "gpu": ("gpu_instance_type", "gpu_tokens_per_second"),
     "graviton": ("graviton_instance_type", "graviton_tokens_per_second"),
+    "serverless": ("serverless_memory", "serverless_tokens_per_second"),
 }
 """The `Workload` fields (instance type, measured tokens/s) behind each kind of self-hosting."""
 

@@ -1,5 +1,5 @@
-"""Bedrock's other ways to buy the same tokens: the global cross-Region profile, the Flex and Priority service
-tiers, and commitments (listed, never priced without a sourced rate).
+"""Bedrock's other ways to buy the same tokens: the global cross-Region profile and the Flex and Priority
+service tiers.
 
 - Global profile: where the catalogue has a `global:` rate for the model (Claude 4.5 and later), the same
   requests through the `global.` inference profile, priced by the on-demand estimator. Shown only where it
@@ -7,17 +7,23 @@ tiers, and commitments (listed, never priced without a sourced rate).
 - Flex and Priority: where the catalogue has `flex-input` / `priority-input` prices (Nova Pro), every token at
   that tier's rate. Flex is offered to deferrable work only (Flex requests may be queued behind standard
   ones) unless `service_tier` asks for it. The on-demand estimator reads only the standard dimensions, so the
-  tier lines come from the catalogue's `bedrock_line`, the call that estimator makes for its own lines.
+  tier lines come from the catalogue's `bedrock_line`, the call that estimator makes for its own lines. A
+  request above the model's long-context threshold needs the tier's long-context price, or the tier is not
+  priced.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from inferwise.cost.advisor.options import COMMITMENTS_REASON, ServingOption, token_option, unavailable
+from inferwise.cost.advisor.options import ServingOption, token_option, unavailable
 from inferwise.cost.advisor.workload import Workload
 from inferwise.cost.catalog import GLOBAL_DIMENSION_PREFIX, PriceCatalog, UnknownPriceError
-from inferwise.cost.estimators.bedrock_on_demand import TokenUsage, estimate_bedrock_on_demand
+from inferwise.cost.estimators.bedrock_on_demand import (
+    TokenUsage,
+    estimate_bedrock_on_demand,
+    long_context_suffix,
+)
 from inferwise.cost.model import CostEstimate
 
 TIER_NAMES = {"flex": "Flex", "priority": "Priority"}
@@ -83,12 +89,20 @@ def price_tier(workload: Workload, catalog: PriceCatalog, tier: str) -> ServingO
             "(realtime=false) or ask for service_tier=flex",
         )
     usage = _plain(workload)
+    suffix = long_context_suffix(workload.model_id, usage.input_tokens_per_request, catalog, workload.region)
+    if suffix and not has_dimension(catalog, workload.model_id, workload.region, f"{tier}-input{suffix}"):
+        return unavailable(
+            workload,
+            key,
+            f"no long-context {name} price in the catalogue for {workload.model_id} in {workload.region} "
+            f"({usage.input_tokens_per_request:,} input tokens per request)",
+        )
     lines = [
         catalog.bedrock_line(
             f"{name} input tokens",
             workload.model_id,
             workload.region,
-            f"{tier}-input",
+            f"{tier}-input{suffix}",
             usage.requests * usage.input_tokens_per_request,
         )
     ]
@@ -98,7 +112,7 @@ def price_tier(workload: Workload, catalog: PriceCatalog, tier: str) -> ServingO
                 f"{name} output tokens",
                 workload.model_id,
                 workload.region,
-                f"{tier}-output",
+                f"{tier}-output{suffix}",
                 usage.requests * usage.output_tokens_per_request,
             )
         )
@@ -116,8 +130,3 @@ def price_tier(workload: Workload, catalog: PriceCatalog, tier: str) -> ServingO
         estimate,
         f"the {name} service tier: input at {ratio.quantize(Decimal('1'))} % of the standard rate; {latency}",
     )
-
-
-def price_commitments(workload: Workload, _catalog: PriceCatalog) -> ServingOption:
-    """Savings Plans and Reserved Instances: listed, not priced, until the catalogue has a sourced rate."""
-    return unavailable(workload, "commitments", COMMITMENTS_REASON)

@@ -45,6 +45,7 @@ DEFAULT_SCENARIOS: tuple[Number, ...] = (0.5, 1, 2)
 
 SERVICE_TIERS = ("flex", "priority")
 CACHE_TTLS = ("5m", "1h")
+SAVINGS_PLAN_TERMS = ("1yr", "3yr")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Workload:
     - `active_hours_per_day` (0-24, default 24): hours a day with traffic, every day of a 730-hour month.
     - `peak_to_average` (>= 1, default 1): peak tokens/s over the average during active hours.
     - `realtime` (default True): answers are needed while the caller waits (latency matters); False makes
-      the work deferrable (Bedrock Flex is offered).
+      the work deferrable (Bedrock Flex and SageMaker Asynchronous Inference are offered).
     - `batch_ok` (default False): the work can wait up to 24 h for a batch job; only for `realtime=False`.
     - `cache_prefix_tokens` and `cache_hit_rate` (both or neither): a shared prompt prefix of that many of the
       input tokens is marked for Bedrock prompt caching, and that share of requests (0-1) reads it from the
@@ -71,6 +72,10 @@ class Workload:
     - self-hosting: `sagemaker_instance_type`, `inf2_instance_type`, `gpu_instance_type` (g5, g6, g6e) and
       `graviton_instance_type` pin an instance type (default: the smallest that holds the model and has a
       sourced throughput); `*_tokens_per_second` is your measured input + output tokens/s per instance.
+      `serverless_memory` (`serverless-1gb` to `serverless-6gb`) pins a SageMaker Serverless Inference memory
+      size, and `serverless_tokens_per_second` is what one invocation serves (no source measured any).
+    - `savings_plan_discount` (0-1, exclusive) and `savings_plan_term` ("1yr" or "3yr", default 1yr): your
+      SageMaker AI Savings Plan rate off On-Demand; without it that option is not priced (no sourced rate).
     - `ops_hours_per_month` and `ops_hourly_usd` (default 20 h x $100): people running a self-hosted option.
     - `scenarios` (default 0.5, 1, 2): volume multipliers for the low / expected / high comparison.
     - `region` (default us-east-1): where everything is priced.
@@ -100,6 +105,10 @@ class Workload:
     gpu_tokens_per_second: Number | None = None
     graviton_instance_type: str | None = None
     graviton_tokens_per_second: Number | None = None
+    serverless_memory: str | None = None
+    serverless_tokens_per_second: Number | None = None
+    savings_plan_discount: Number | None = None
+    savings_plan_term: str = "1yr"
     ops_hours_per_month: Number = DEFAULT_OPS_HOURS_PER_MONTH
     ops_hourly_usd: Number = DEFAULT_OPS_HOURLY_USD
     scenarios: tuple[Number, ...] = DEFAULT_SCENARIOS
@@ -125,6 +134,14 @@ class Workload:
         if self.service_tier is not None:
             check_choice("service_tier", self.service_tier, SERVICE_TIERS)
         self._check_self_hosting()
+        discount = self.savings_plan_discount
+        if discount is not None:
+            check_number("savings_plan_discount", discount, low=0, high=None, low_open=True)
+            if to_decimal(discount) >= 1:
+                raise ValueError(
+                    f"Workload.savings_plan_discount must be > 0 and < 1 (a share off), got {discount}"
+                )
+        check_choice("savings_plan_term", self.savings_plan_term, SAVINGS_PLAN_TERMS)
         check_number("ops_hours_per_month", self.ops_hours_per_month, low=0, high=None)
         check_number("ops_hourly_usd", self.ops_hourly_usd, low=0, high=None)
         self._check_scenarios()

@@ -12,6 +12,12 @@ writes priced at the standard input rate, and an assumption says so: the Bedrock
 written to the cache are billed at a higher rate "depending on the model" and that every other token is
 billed at the standard input rate; no source in the catalogue gives Nova a write surcharge.
 
+Long context: a model with a long-context rate (`specs/models.py`, `BedrockModel.long_context_above`: Claude
+Sonnet 4 and 4.5 above 200,000 input tokens) bills every token of a request whose input is longer than that at
+its long-context prices, the catalogue's `<dimension>-above-200k` records (input, output, cache reads and
+writes alike). `long_context_suffix` says when that applies; the batch estimator uses it too. A price the
+catalogue lacks for such a request is its `UnknownPriceError`, never the base price.
+
 This is the one place a plain on-demand token figure is computed: the advisor's on-demand, prompt-cache and
 routed options use it, and a batch estimate's on-demand baseline should too.
 """
@@ -24,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from inferwise.cost.model import CostEstimate, CostLine
+from inferwise.cost.specs.models import BEDROCK_MODELS
 from inferwise.cost.validation import InvalidValueError, check_choice, check_number
 
 if TYPE_CHECKING:
@@ -101,6 +108,34 @@ class TokenUsage:
         return self.cached_prefix_tokens > 0
 
 
+def long_context_threshold(model_id: str, catalog: PriceCatalog, region: str) -> int | None:
+    """The input tokens per request above which `model_id` bills at its long-context rates, or None (one rate
+    whatever the length). An unknown model raises the catalogue's `UnknownPriceError`."""
+    entry = BEDROCK_MODELS.get(catalog.bedrock(model_id, region, "input").sku)
+    return None if entry is None else entry.long_context_above
+
+
+def long_context_suffix(
+    model_id: str, input_tokens_per_request: int, catalog: PriceCatalog, region: str
+) -> str:
+    """`-above-200k` when a request of `input_tokens_per_request` is billed at the model's long-context rates
+    (append it to every dimension: `input-above-200k`, `batch-output-above-200k`), else ``."""
+    threshold = long_context_threshold(model_id, catalog, region)
+    if threshold is None or input_tokens_per_request <= threshold:
+        return ""
+    return f"-above-{threshold // 1000}k"
+
+
+def long_context_text(suffix: str, input_tokens_per_request: int) -> str:
+    """The assumption a long-context line carries."""
+    threshold = int(suffix.removeprefix("-above-").removesuffix("k")) * 1000
+    return (
+        f"long context: {input_tokens_per_request:,} input tokens per request is more than {threshold:,}, so every "
+        f"token of the request is billed at the model's long-context rate (its threshold: specs/models.py, "
+        "LONG_CONTEXT_SOURCE)"
+    )
+
+
 def supports_prompt_cache(model_id: str, catalog: PriceCatalog, region: str) -> bool:
     """Whether the catalogue prices cache reads for this model in `region` (an unknown model raises)."""
     from inferwise.cost.catalog import UnknownPriceError
@@ -132,7 +167,11 @@ def on_demand_token_lines(
     prefix = usage.cached_prefix_tokens
     uncached = usage.input_tokens_per_request - prefix
     per_request = f"{_count(requests)} requests a month"
-    shared = (f"model {model_id}", per_request, *assumptions)
+    shared: tuple[str, ...] = (f"model {model_id}", per_request, *assumptions)
+    suffix = long_context_suffix(model_id, usage.input_tokens_per_request, catalog, region)
+    if suffix:
+        shared += (long_context_text(suffix, usage.input_tokens_per_request),)
+        label += "long context, "
     input_text = (
         f"{uncached:,} uncached input tokens per request (of {usage.input_tokens_per_request:,}; the first "
         f"{prefix:,} are the cached prefix)"
@@ -144,7 +183,7 @@ def on_demand_token_lines(
             catalog,
             region,
             model_id,
-            "input",
+            "input" + suffix,
             f"{label}input tokens",
             requests * uncached,
             (*shared, input_text),
@@ -156,14 +195,14 @@ def on_demand_token_lines(
                 catalog,
                 region,
                 model_id,
-                "output",
+                "output" + suffix,
                 f"{label}output tokens",
                 requests * usage.output_tokens_per_request,
                 (*shared, f"{usage.output_tokens_per_request:,} output tokens per request"),
             )
         )
     if usage.uses_cache:
-        lines += _cache_lines(model_id, usage, catalog, region, label, shared)
+        lines += _cache_lines(model_id, usage, catalog, region, label, shared, suffix)
     return tuple(lines)
 
 
@@ -215,6 +254,7 @@ def _cache_lines(
     region: str,
     label: str,
     shared: Sequence[str],
+    suffix: str = "",
 ) -> list[CostLine]:
     from inferwise.cost.catalog import UnknownPriceError
 
@@ -225,13 +265,13 @@ def _cache_lines(
             catalog,
             region,
             model_id,
-            "cache-read",
+            "cache-read" + suffix,
             f"{label}cache reads (prefix, cache hits)",
             requests * hits * prefix,
             (*shared, hit_text),
         )
     ]
-    write_dimension = f"cache-write-{usage.cache_ttl}"
+    write_dimension = f"cache-write-{usage.cache_ttl}{suffix}"
     miss_text = (
         f"cache misses {_percent(1 - hits)}: the {prefix:,}-token prefix is written to the cache "
         f"({usage.cache_ttl} TTL) on each miss"
@@ -244,7 +284,7 @@ def _cache_lines(
                 catalog,
                 region,
                 model_id,
-                "input",
+                "input" + suffix,
                 f"{label}cache writes (prefix, cache misses; standard input rate)",
                 requests * (1 - hits) * prefix,
                 (

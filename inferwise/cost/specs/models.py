@@ -81,12 +81,19 @@ class OpenModel:
 
 @dataclass(frozen=True)
 class BedrockModel:
-    """A Bedrock model the price catalogue has: closed, or open and (where sized) which open model it is."""
+    """A Bedrock model the price catalogue has: closed, or open and (where sized) which open model it is.
+
+    `context_tokens` is the most input tokens one request may carry (`CONTEXT_SOURCE`); `long_context_above`,
+    where set, is the input length above which every token of a request is billed at the model's long-context
+    rates (`LONG_CONTEXT_SOURCE`; the catalogue's `<dimension>-above-<N>k` records).
+    """
 
     sku: str
     weights: Weights
     open_model: str | None = None
     note: str = ""
+    context_tokens: int | None = None
+    long_context_above: int | None = None
 
 
 _LLAMA = "Llama 3 Community Licence"
@@ -141,47 +148,129 @@ OPEN_MODELS: dict[str, OpenModel] = {
 
 _NOT_SIZED = "open weights, but the catalogue has no config figures for it: not sized for self-hosting"
 
+CONTEXT_SOURCE = (
+    "litellm 1.109.1 max_input_tokens of the model's Bedrock entry (inferwise/cost/prices/sources/"
+    "bedrock_litellm_1.109.1.json; genai-prices 0.2.3 context_window agrees where it lists the model), except "
+    "Claude Sonnet 4 and 4.5: 1,000,000 with the 1M-token context beta (request header context-1m-2025-08-07; "
+    "Claude Help Center article 8606395, 'How large is the Claude API's context window?'), litellm's 200,000 being "
+    "the window without it"
+)
+"""Where `BedrockModel.context_tokens` comes from."""
+LONG_CONTEXT_SOURCE = (
+    "litellm 1.109.1 prices Claude Sonnet 4 and 4.5 with *_above_200k_tokens fields: every token of a request "
+    "whose input exceeds 200,000 tokens at the long-context rate (input and cache x 2, output x 1.5). The "
+    "aws-samples fallback table (2026-03-03) also lists long-context rates for Sonnet 4.6 and Opus 4.6, but "
+    "genai-prices 0.2.3 (2026-11) prices both flat over their 1M window and litellm 1.109.1 has no long-context "
+    "field for them: the newer, flat price is taken"
+)
+"""Where `BedrockModel.long_context_above` comes from."""
+_LONG_CONTEXT = 200_000
+_ONE_MILLION = 1_000_000
+
 BEDROCK_MODELS: dict[str, BedrockModel] = {
     model.sku: model
     for model in (
-        BedrockModel("meta.llama3-8b-instruct-v1:0", "open", "meta-llama/Meta-Llama-3-8B-Instruct"),
-        BedrockModel("meta.llama3-1-8b-instruct-v1:0", "open", "meta-llama/Llama-3.1-8B-Instruct"),
-        BedrockModel("meta.llama3-70b-instruct-v1:0", "open", "meta-llama/Meta-Llama-3-70B-Instruct"),
-        BedrockModel("meta.llama3-1-70b-instruct-v1:0", "open", "meta-llama/Llama-3.1-70B-Instruct"),
-        BedrockModel("meta.llama3-3-70b-instruct-v1:0", "open", "meta-llama/Llama-3.3-70B-Instruct"),
-        BedrockModel("mistral.mistral-7b-instruct-v0:2", "open", "mistralai/Mistral-7B-Instruct-v0.2"),
-        BedrockModel("mistral.mixtral-8x7b-instruct-v0:1", "open", "mistralai/Mixtral-8x7B-Instruct-v0.1"),
         BedrockModel(
-            "mistral.mistral-large-2407-v1:0", "open", None, f"{_NOT_SIZED} (Mistral Research Licence)"
-        ),
-        BedrockModel("mistral.mistral-large-3-675b-instruct", "open", None, _NOT_SIZED),
-        BedrockModel(
-            "mistral.pixtral-large-2502-v1:0", "open", None, f"{_NOT_SIZED} (Mistral Research Licence)"
+            "meta.llama3-8b-instruct-v1:0",
+            "open",
+            "meta-llama/Meta-Llama-3-8B-Instruct",
+            context_tokens=8_192,
         ),
         BedrockModel(
-            "mistral.mistral-large-2402-v1:0", "closed", None, "Mistral Large (24.02): weights not published"
+            "meta.llama3-1-8b-instruct-v1:0",
+            "open",
+            "meta-llama/Llama-3.1-8B-Instruct",
+            context_tokens=128_000,
         ),
         BedrockModel(
-            "mistral.mistral-small-2402-v1:0", "closed", None, "Mistral Small (24.02): weights not published"
+            "meta.llama3-70b-instruct-v1:0",
+            "open",
+            "meta-llama/Meta-Llama-3-70B-Instruct",
+            context_tokens=8_192,
         ),
-        BedrockModel("amazon.nova-micro-v1:0", "closed"),
-        BedrockModel("amazon.nova-lite-v1:0", "closed"),
-        BedrockModel("amazon.nova-pro-v1:0", "closed"),
-        BedrockModel("amazon.nova-premier-v1:0", "closed"),
-        BedrockModel("amazon.titan-embed-text-v1", "closed"),
-        BedrockModel("amazon.titan-embed-text-v2:0", "closed"),
-        BedrockModel("anthropic.claude-3-5-haiku-20241022-v1:0", "closed"),
-        BedrockModel("anthropic.claude-3-7-sonnet-20250219-v1:0", "closed"),
-        BedrockModel("anthropic.claude-haiku-4-5-20251001-v1:0", "closed"),
-        BedrockModel("anthropic.claude-opus-4-1-20250805-v1:0", "closed"),
-        BedrockModel("anthropic.claude-opus-4-5-20251101-v1:0", "closed"),
-        BedrockModel("anthropic.claude-opus-4-6-v1", "closed"),
-        BedrockModel("anthropic.claude-sonnet-4-20250514-v1:0", "closed"),
-        BedrockModel("anthropic.claude-sonnet-4-5-20250929-v1:0", "closed"),
-        BedrockModel("anthropic.claude-sonnet-4-6", "closed"),
-        BedrockModel("cohere.embed-english-v3", "closed"),
-        BedrockModel("cohere.embed-multilingual-v3", "closed"),
-        BedrockModel("cohere.embed-v4:0", "closed"),
+        BedrockModel(
+            "meta.llama3-1-70b-instruct-v1:0",
+            "open",
+            "meta-llama/Llama-3.1-70B-Instruct",
+            context_tokens=128_000,
+        ),
+        BedrockModel(
+            "meta.llama3-3-70b-instruct-v1:0",
+            "open",
+            "meta-llama/Llama-3.3-70B-Instruct",
+            context_tokens=128_000,
+        ),
+        BedrockModel(
+            "mistral.mistral-7b-instruct-v0:2",
+            "open",
+            "mistralai/Mistral-7B-Instruct-v0.2",
+            context_tokens=32_000,
+        ),
+        BedrockModel(
+            "mistral.mixtral-8x7b-instruct-v0:1",
+            "open",
+            "mistralai/Mixtral-8x7B-Instruct-v0.1",
+            context_tokens=32_000,
+        ),
+        BedrockModel(
+            "mistral.mistral-large-2407-v1:0",
+            "open",
+            None,
+            f"{_NOT_SIZED} (Mistral Research Licence)",
+            context_tokens=128_000,
+        ),
+        BedrockModel(
+            "mistral.mistral-large-3-675b-instruct", "open", None, _NOT_SIZED, context_tokens=256_000
+        ),
+        BedrockModel(
+            "mistral.pixtral-large-2502-v1:0",
+            "open",
+            None,
+            f"{_NOT_SIZED} (Mistral Research Licence)",
+            context_tokens=128_000,
+        ),
+        BedrockModel(
+            "mistral.mistral-large-2402-v1:0",
+            "closed",
+            None,
+            "Mistral Large (24.02): weights not published",
+            context_tokens=32_000,
+        ),
+        BedrockModel(
+            "mistral.mistral-small-2402-v1:0",
+            "closed",
+            None,
+            "Mistral Small (24.02): weights not published",
+            context_tokens=32_000,
+        ),
+        BedrockModel("amazon.nova-micro-v1:0", "closed", context_tokens=128_000),
+        BedrockModel("amazon.nova-lite-v1:0", "closed", context_tokens=300_000),
+        BedrockModel("amazon.nova-pro-v1:0", "closed", context_tokens=300_000),
+        BedrockModel("amazon.nova-premier-v1:0", "closed", context_tokens=1_000_000),
+        BedrockModel("amazon.titan-embed-text-v1", "closed", context_tokens=8_192),
+        BedrockModel("amazon.titan-embed-text-v2:0", "closed", context_tokens=8_192),
+        BedrockModel("anthropic.claude-3-5-haiku-20241022-v1:0", "closed", context_tokens=200_000),
+        BedrockModel("anthropic.claude-3-7-sonnet-20250219-v1:0", "closed", context_tokens=200_000),
+        BedrockModel("anthropic.claude-haiku-4-5-20251001-v1:0", "closed", context_tokens=200_000),
+        BedrockModel("anthropic.claude-opus-4-1-20250805-v1:0", "closed", context_tokens=200_000),
+        BedrockModel("anthropic.claude-opus-4-5-20251101-v1:0", "closed", context_tokens=200_000),
+        BedrockModel("anthropic.claude-opus-4-6-v1", "closed", context_tokens=1_000_000),
+        BedrockModel(
+            "anthropic.claude-sonnet-4-20250514-v1:0",
+            "closed",
+            context_tokens=_ONE_MILLION,
+            long_context_above=_LONG_CONTEXT,
+        ),
+        BedrockModel(
+            "anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "closed",
+            context_tokens=_ONE_MILLION,
+            long_context_above=_LONG_CONTEXT,
+        ),
+        BedrockModel("anthropic.claude-sonnet-4-6", "closed", context_tokens=1_000_000),
+        BedrockModel("cohere.embed-english-v3", "closed", context_tokens=512),
+        BedrockModel("cohere.embed-multilingual-v3", "closed", context_tokens=512),
+        BedrockModel("cohere.embed-v4:0", "closed", context_tokens=128_000),
     )
 }
 """Every Bedrock model of the price catalogue, by its catalogue sku."""

@@ -1,5 +1,8 @@
 """The model's token lines: batch prices for the distinct records, or on-demand prices when a run is below
 the pipeline's minimum job size and `SmallBatch.ON_DEMAND` sends it through InvokeModel.
+
+A record longer than the model's long-context threshold (`bedrock_on_demand.long_context_suffix`) is priced at
+the long-context dimensions (`batch-input-above-200k`, ...); a price the catalogue lacks raises.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from inferwise.cost.estimators.bedrock_batch.plan import BatchPlan, BatchShape, BatchUsage
 from inferwise.cost.estimators.bedrock_batch.wording import count_text, share_text
+from inferwise.cost.estimators.bedrock_on_demand import long_context_suffix, long_context_text
 from inferwise.cost.model import CostLine
 
 if TYPE_CHECKING:
@@ -43,6 +47,14 @@ def token_cost_lines(
         distinct = shape.distinct_records
         how = f"{shape.shards_per_run} batch job(s) per run, {shape.runs} runs a month"
         dimension_in, dimension_out, category, label = "batch-input", "batch-output", "Batch", "batch"
+    suffix = long_context_suffix(plan.model_id, usage.input_tokens_per_record, catalog, region)
+    if suffix:
+        dimension_in, dimension_out, label = (
+            dimension_in + suffix,
+            dimension_out + suffix,
+            f"{label} long-context",
+        )
+        how = f"{how}; {long_context_text(suffix, usage.input_tokens_per_record)}"
     lines = [
         _bedrock_line(
             catalog,
