@@ -1,9 +1,10 @@
 """The `BedrockBatchPipeline` reference stack: a million summaries a month with Claude Haiku 4.5 in batch.
 
 The model runs through the geographic cross-Region inference profile of the stack's Region (`us.` in
-us-east-1; `global.` where the Region has no geography), how Bedrock serves Claude Haiku 4.5, so the stack
-also shows the IAM a profile needs. Deploy it, upload JSONL under `incoming/` and start a run
-with `{"input_prefix": "incoming/"}`; see docs/bedrock-batch.md.
+us-east-1; `global.` where the Region has no geography), how Bedrock serves Claude Haiku 4.5, copied into the
+pipeline's own tagged application inference profile, so the stack also shows the IAM both profiles need and
+its token spend carries the pipeline's `inferwise:construct` tag, which the budget filters on. Deploy it,
+upload JSONL under `incoming/` and start a run with `{"input_prefix": "incoming/"}`; see docs/bedrock-batch.md.
 """
 
 from __future__ import annotations
@@ -56,11 +57,9 @@ class BatchInferenceStack(cdk.Stack):
             output_prefix="results/",
             small_batch=SmallBatch.ON_DEMAND,
         )
-        # Bedrock token spend carries no stack tag, so the budget watches the services the pipeline bills.
-        self.guardrails = reference_guardrails(
-            self,
-            services=["Amazon Bedrock", "AWS Lambda", "AWS Step Functions", "Amazon Simple Storage Service"],
-        )
+        # The pipeline's token spend goes through its tagged application inference profile, so a budget on
+        # its inferwise:construct tag sees the tokens as well as the orchestration.
+        self.guardrails = reference_guardrails(self, watch=[self.pipeline])
         cdk.CfnOutput(self, "InputBucketName", value=self.pipeline.input_bucket.bucket_name)
         cdk.CfnOutput(self, "OutputBucketName", value=self.pipeline.output_bucket.bucket_name)
         cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)

@@ -32,6 +32,9 @@ ALERT_EMAIL_CONTEXT_KEY = "inferwise:alert-email"
 def reference_guardrails(stack: cdk.Stack, **options: Any) -> CostGuardrails:
     """The guardrails every reference stack ends with: a budget of its own estimate x 1.5, alerts by email.
 
+    The reference stacks pass `watch=[<their construct>]`, so the budget filters on the construct's
+    `inferwise:construct` tag, the one `inferwise actual` reads: its resources and its Bedrock token spend.
+
     Anomaly detection is left to `CostGuardrailsStack`: an account may hold only one DIMENSIONAL monitor
     per dimension, so every reference stack creating its own would collide on deploy.
     """
@@ -57,15 +60,19 @@ def guardrails_for(
     construct_id: str = "CostGuardrails",
     cost_filter_tags: Mapping[str, Sequence[str]] | None = None,
     services: Sequence[str] | None = None,
+    watch: Sequence[Construct] = (),
     **options: Any,
 ) -> CostGuardrails:
     """A `CostGuardrails` in `stack` whose monthly budget is the stack's recorded estimates x `margin`.
 
     Call it after every priced construct of the stack exists. The budget is rounded up to whole dollars.
-    Unless `cost_filter_tags` or `services` say otherwise, the budget watches the stack's own resources
-    through the AWS-generated `aws:cloudformation:stack-name` cost allocation tag (activate it once in the
-    Billing console); spend that carries no tag, such as Bedrock tokens invoked without a tagged application
-    inference profile, is then outside the budget. `options` go to `CostGuardrails` unchanged.
+    `watch=[construct, ...]` filters the budget on the constructs' `inferwise:construct` tag, which their
+    resources and, through their own application inference profiles, their Bedrock token spend carry (activate
+    the tags once with `inferwise tags activate`). Without `watch`, `cost_filter_tags` or `services`, the budget
+    watches the stack's own resources through the AWS-generated `aws:cloudformation:stack-name` cost allocation
+    tag (activate it once in the Billing console); spend that carries no tag, such as Bedrock tokens invoked
+    without a tagged application inference profile, is then outside the budget. `options` go to
+    `CostGuardrails` unchanged.
     """
     if not isinstance(margin, Decimal) or not margin.is_finite() or margin < 1:
         raise ValueError(f"margin must be a Decimal >= 1, got {margin!r}")
@@ -76,7 +83,7 @@ def guardrails_for(
             "priced constructs are created, or create CostGuardrails with an explicit monthly_budget_usd"
         )
     budget = (total * margin).to_integral_value(rounding=ROUND_CEILING)
-    if cost_filter_tags is None and services is None:
+    if cost_filter_tags is None and services is None and not watch:
         cost_filter_tags = {STACK_NAME_TAG: [stack.stack_name]}
     return CostGuardrails(
         stack,
@@ -85,6 +92,7 @@ def guardrails_for(
         emails=emails,
         cost_filter_tags=cost_filter_tags,
         services=services,
+        watch=watch,
         **options,
     )
 

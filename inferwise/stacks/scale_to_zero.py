@@ -59,6 +59,6 @@ class ScaleToZeroEndpointStack(cdk.Stack):
             ),
             usage=EndpointUsage(active_hours_per_day=9, days_per_month=22),
         )
-        self.guardrails = reference_guardrails(self)
+        self.guardrails = reference_guardrails(self, watch=[self.endpoint])
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
         cdk.CfnOutput(self, "InferenceComponentName", value=self.endpoint.inference_component_names[0])

@@ -92,6 +92,6 @@ class SpotFleetStack(cdk.Stack):
             ),
             usage=FleetUsage(average_instances=3, hours_per_month=286),
         )
-        self.guardrails = reference_guardrails(self)
+        self.guardrails = reference_guardrails(self, watch=[self.fleet])
         cdk.CfnOutput(self, "AutoScalingGroupName", value=self.fleet.auto_scaling_group_name)
         cdk.CfnOutput(self, "SecurityGroupId", value=self.fleet.security_group.security_group_id)

@@ -389,6 +389,68 @@ def kms_key_tags_in_kms_shape(template: dict[str, Any]) -> list[MotoPatch]:
     return patches
 
 
+def _replace_get_atts(node: Any, logical_id: str, placeholder: Any) -> tuple[Any, int]:
+    """`node` with every `Fn::GetAtt` of `logical_id`'s profile ARN or id replaced by `placeholder`."""
+    if isinstance(node, dict):
+        if list(node) == ["Fn::GetAtt"] and node["Fn::GetAtt"] in (
+            [logical_id, "InferenceProfileArn"],
+            [logical_id, "InferenceProfileId"],
+        ):
+            return copy.deepcopy(placeholder), 1
+        count = 0
+        for key, value in node.items():
+            node[key], found = _replace_get_atts(value, logical_id, placeholder)
+            count += found
+        return node, count
+    if isinstance(node, list):
+        count = 0
+        for index, value in enumerate(node):
+            node[index], found = _replace_get_atts(value, logical_id, placeholder)
+            count += found
+        return node, count
+    return node, 0
+
+
+def application_profile_arns_for_moto(template: dict[str, Any]) -> list[MotoPatch]:
+    """Point every reference to an `AWS::Bedrock::ApplicationInferenceProfile` at a placeholder ARN (in place).
+
+    moto 5.2.5's CloudFormation skips the type, so a `Fn::GetAtt` of its ARN (the Lambda environment, the IAM
+    statements) fails the deploy with "references undefined resource". The placeholder is an ARN of the
+    profile's shape in the stack's Region and account, built from pseudo parameters.
+    """
+    patches: list[MotoPatch] = []
+    resources = template.get("Resources", {})
+    for logical_id, resource in list(resources.items()):
+        if resource.get("Type") != "AWS::Bedrock::ApplicationInferenceProfile":
+            continue
+        placeholder = {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:",
+                    {"Ref": "AWS::Partition"},
+                    ":bedrock:",
+                    {"Ref": "AWS::Region"},
+                    ":",
+                    {"Ref": "AWS::AccountId"},
+                    f":application-inference-profile/moto{logical_id.lower()}",
+                ],
+            ]
+        }
+        count = 0
+        for other_id, other in resources.items():
+            if other_id != logical_id:
+                resources[other_id], found = _replace_get_atts(other, logical_id, placeholder)
+                count += found
+        for section in ("Outputs", "Conditions"):
+            if section in template:
+                template[section], found = _replace_get_atts(template[section], logical_id, placeholder)
+                count += found
+        if count:
+            patches.append(MotoPatch(logical_id, f"{count} Fn::GetAtt of the profile -> a placeholder ARN"))
+    return patches
+
+
 def patch_template_for_moto(template: Mapping[str, Any]) -> tuple[dict[str, Any], list[MotoPatch]]:
     """A patched deep copy of `template` that moto deploys, and the list of changes made."""
     patched = copy.deepcopy(dict(template))
@@ -396,6 +458,7 @@ def patch_template_for_moto(template: Mapping[str, Any]) -> tuple[dict[str, Any]
         *add_models_to_bare_variants(patched),
         *replace_unknown_instance_types(patched),
         *kms_key_tags_in_kms_shape(patched),
+        *application_profile_arns_for_moto(patched),
     ]
     return patched, patches
 

@@ -359,6 +359,39 @@ def test_moto_patch_gives_kms_key_tags_the_kms_api_shape() -> None:
     assert patch_template_for_moto(patched)[1] == []
 
 
+def test_moto_patch_points_profile_references_at_a_placeholder_arn() -> None:
+    """moto skips AWS::Bedrock::ApplicationInferenceProfile, so a GetAtt of its ARN would fail the deploy."""
+    get_att = {"Fn::GetAtt": ["Profile", "InferenceProfileArn"]}
+    template = {
+        "Resources": {
+            "Profile": {"Type": "AWS::Bedrock::ApplicationInferenceProfile", "Properties": {}},
+            "Function": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Environment": {"Variables": {"INVOKE_MODEL_ID": get_att, "MODEL_ID": "m"}}},
+            },
+            "Policy": {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {"PolicyDocument": {"Statement": [{"Resource": [get_att, "arn:other"]}]}},
+            },
+        }
+    }
+    patched, patches = patch_template_for_moto(template)
+    variables = patched["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    joined = variables["INVOKE_MODEL_ID"]["Fn::Join"][1]
+    assert joined[-1] == ":application-inference-profile/motoprofile" and variables["MODEL_ID"] == "m"
+    [statement] = patched["Resources"]["Policy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == [variables["INVOKE_MODEL_ID"], "arn:other"]
+    assert "Fn::GetAtt" not in json.dumps(patched)
+    assert (
+        template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]["INVOKE_MODEL_ID"]
+        == get_att
+    )
+    assert [(p.logical_id, p.change) for p in patches] == [
+        ("Profile", "2 Fn::GetAtt of the profile -> a placeholder ARN")
+    ]
+    assert patch_template_for_moto(patched)[1] == []
+
+
 # ---------------------------------------------------------------------------------------------------
 # SpotFleetStack: the properties the fleet depends on, read back from moto's EC2, Auto Scaling and IAM
 # APIs after the CLI deployed it. moto 5.2.5's CloudFormation does not model two of them: the group's

@@ -20,9 +20,12 @@ OUTPUT_A = {"content": [{"type": "text", "text": "Hi!"}], "usage": {"input_token
 OUTPUT_B = {"content": [{"type": "text", "text": "Bye"}], "usage": {"input_tokens": 12, "output_tokens": 2}}
 
 
-def invoke_params(body: dict[str, Any]) -> dict[str, Any]:
+PROFILE_ARN = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
+
+
+def invoke_params(body: dict[str, Any], model_id: str = MODEL_ID) -> dict[str, Any]:
     return {
-        "modelId": MODEL_ID,
+        "modelId": model_id,
         "body": support.records.canonical_json(body).encode(),
         "contentType": "application/json",
         "accept": "application/json",
@@ -52,10 +55,16 @@ def staged(aws: Any) -> Any:
     return aws
 
 
-def run(aws: Any, client: Any, sleeps: list[float] | None = None, context: Any = None) -> dict[str, Any]:
+def run(
+    aws: Any,
+    client: Any,
+    sleeps: list[float] | None = None,
+    context: Any = None,
+    env: dict[str, str] = ENV,
+) -> dict[str, Any]:
     sleeper = sleeps.append if sleeps is not None else lambda seconds: None
     return on_demand_module.on_demand(
-        {"run_id": "r1"}, s3=aws.s3, runtime=client, env=ENV, context=context, sleep=sleeper
+        {"run_id": "r1"}, s3=aws.s3, runtime=client, env=env, context=context, sleep=sleeper
     )
 
 
@@ -92,6 +101,17 @@ def test_each_record_is_invoked_with_its_exact_body_and_written_in_batch_line_sh
         "inputTokenCount": 21,
         "outputTokenCount": 5,
     }
+
+
+def test_calls_name_the_pipelines_inference_profile_when_it_has_one(staged: Any, runtime: Any) -> None:
+    """With INVOKE_MODEL_ID (the pipeline's application inference profile) every InvokeModel names the profile,
+    so the on-demand token spend carries the pipeline's tags too."""
+    client, stubber = runtime
+    stubber.add_response("invoke_model", invoke_response(OUTPUT_A), invoke_params(BODY_A, PROFILE_ARN))
+    stubber.add_response("invoke_model", invoke_response(OUTPUT_B), invoke_params(BODY_B, PROFILE_ARN))
+    result = run(staged, client, env={**ENV, "INVOKE_MODEL_ID": PROFILE_ARN})
+    assert result["status"] == "Completed"
+    assert set(outputs(staged)) == {"a", "b"}
 
 
 def test_throttles_are_retried_with_growing_backoff(staged: Any, runtime: Any) -> None:

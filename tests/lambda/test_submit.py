@@ -19,6 +19,7 @@ JOB_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/a1b2c3d4e
 SHARD = {"shard_id": "shard-00002", "input_uri": "s3://iw-work/runs/r1/shards/shard-00002/", "records": 50000}
 EVENT = {"task_token": "AQCEAAAAKgAAAAMAAAAA" + "t" * 600, "run_id": "r1", "shard": SHARD}
 NOW = 1_800_000_000
+PROFILE_ARN = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
 
 EXPECTED_REQUEST = {
     "jobName": "iw-r1-shard-00002",
@@ -81,6 +82,28 @@ def test_the_job_request_has_the_exact_api_shape_and_the_token_is_stored(aws: An
     quota = quota_item(aws)
     assert quota["in_flight"] == {"N": "1"}
     assert quota["holders"]["M"]["r1/shard-00002"]["M"]["job_arn"] == {"S": JOB_ARN}
+
+
+def test_the_job_names_the_pipelines_inference_profile_and_the_quota_stays_per_model(
+    aws: Any, bedrock: Any
+) -> None:
+    """With INVOKE_MODEL_ID (the pipeline's application inference profile) the job runs through the profile, so
+    its token spend carries the pipeline's tags; the job slot and the token item still name the model, as
+    Bedrock counts batch jobs per model."""
+    client, stubber = bedrock
+    stubber.add_response(
+        "create_model_invocation_job", {"jobArn": JOB_ARN}, {**EXPECTED_REQUEST, "modelId": PROFILE_ARN}
+    )
+    submit(aws, client, INVOKE_MODEL_ID=PROFILE_ARN)
+    item = aws.dynamodb.get_item(TableName=TABLE, Key={"job_arn": {"S": JOB_ARN}})["Item"]
+    assert item["quota_model"] == {"S": MODEL_ID}
+    assert quota_item(aws)["holders"]["M"]["r1/shard-00002"]["M"]["job_arn"] == {"S": JOB_ARN}
+
+
+def test_an_empty_invoke_model_id_falls_back_to_the_model(aws: Any, bedrock: Any) -> None:
+    client, stubber = bedrock
+    stubber.add_response("create_model_invocation_job", {"jobArn": JOB_ARN}, EXPECTED_REQUEST)
+    submit(aws, client, INVOKE_MODEL_ID="")
 
 
 def test_without_a_kms_key_the_output_config_has_no_encryption_key(aws: Any, bedrock: Any) -> None:

@@ -215,9 +215,17 @@ FOUNDATION_ANY_REGION = {
 }
 
 
+def _own_profile(synthesized: Synthesized) -> dict[str, Any]:
+    """The ARN of the pipeline's own application inference profile, as the template references it."""
+    profile = synthesized.pipeline.inference_profile
+    assert profile is not None
+    return {"Fn::GetAtt": [synthesized.id_of(profile.resource), "InferenceProfileArn"]}
+
+
 def test_submit_may_create_jobs_on_the_profile_and_its_model(profile: Synthesized) -> None:
     [statement] = profile.allowing(profile.pipeline.submit_function, "bedrock:CreateModelInvocationJob")
     resources = profile.stack.resolve(statement["Resource"])
+    assert _own_profile(profile) in resources
     assert PROFILE_ARN in resources and FOUNDATION_ANY_REGION in resources
 
 
@@ -225,26 +233,34 @@ def test_submit_may_create_jobs_on_the_profile_and_its_model(profile: Synthesize
 def test_a_profile_reaches_its_model_in_other_regions_only_through_the_profile(
     profile: Synthesized, holder: str
 ) -> None:
-    """InvokeModel on the profile, and on its foundation model in any Region only when the call names the
-    profile (bedrock:InferenceProfileArn): the permission reaches exactly the Regions the profile routes to."""
+    """InvokeModel on the pipeline's application profile and the system profile it copies, and on the foundation
+    model in any Region only when the call goes through one of them (bedrock:InferenceProfileArn): the
+    permission reaches exactly the Regions the profile routes to, and never the model directly."""
     statements = [
         profile.stack.resolve(s)
         for s in profile.allowing(getattr(profile.pipeline, holder), "bedrock:InvokeModel")
     ]
+    profiles = [_own_profile(profile), PROFILE_ARN]
     by_resource = {json.dumps(s["Resource"], sort_keys=True): s for s in statements}
-    assert "Condition" not in by_resource[json.dumps(PROFILE_ARN, sort_keys=True)]
+    assert set(by_resource) == {
+        json.dumps(profiles, sort_keys=True),
+        json.dumps(FOUNDATION_ANY_REGION, sort_keys=True),
+    }
+    assert "Condition" not in by_resource[json.dumps(profiles, sort_keys=True)]
     foundation = by_resource[json.dumps(FOUNDATION_ANY_REGION, sort_keys=True)]
-    assert foundation["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": PROFILE_ARN}}
+    assert foundation["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profiles}}
 
 
-def test_in_region_model_allows_only_that_model_in_this_region(existing: Synthesized) -> None:
-    [statement] = existing.allowing(existing.pipeline.service_role, "bedrock:InvokeModel")
-    assert statement["Resource"] == {
+def test_in_region_model_is_reached_only_through_the_pipelines_profile(existing: Synthesized) -> None:
+    [on_profile, on_model] = existing.allowing(existing.pipeline.service_role, "bedrock:InvokeModel")
+    assert on_profile["Resource"] == _own_profile(existing)
+    assert on_model["Resource"] == {
         "Fn::Join": [
             "",
             ["arn:", {"Ref": "AWS::Partition"}, f":bedrock:{REGION}::foundation-model/{IN_REGION_MODEL}"],
         ]
     }
+    assert on_model["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": _own_profile(existing)}}
 
 
 # --------------------------------------------------------------------------------------- functions
@@ -823,9 +839,15 @@ BAD_PROPS: list[tuple[dict[str, Any], str]] = [
     ),
     (
         {"model_id": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:application-inference-profile/abc"},
-        f"model_id 'arn:aws:bedrock:{REGION}:{ACCOUNT}:application-inference-profile/abc' is a Bedrock "
-        "application-inference-profile ARN; pass a foundation-model or inference-profile id or ARN, which name the "
-        "model the jobs run",
+        f"model_id 'arn:aws:bedrock:{REGION}:{ACCOUNT}:application-inference-profile/abc' is an application "
+        "inference profile ARN, whose id does not say which model it runs (the pipeline needs the model for the "
+        "request bodies, the prices and IAM): pass the model or system profile it copies as model_id and this ARN "
+        "as inference_profile_arn",
+    ),
+    (
+        {"model_id": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/abc"},
+        f"model_id 'arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/abc' is a Bedrock custom-model ARN; pass a "
+        "foundation-model or inference-profile id or ARN, which name the model the jobs run",
     ),
     (
         {"records_per_job": 50_001},

@@ -68,7 +68,10 @@ def test_sku_glob_and_region_glob(capsys: pytest.CaptureFixture[str]) -> None:
         service, sku, region, _ = key.split("/")
         assert service == "AmazonEC2" and sku.startswith("g5.") and region.startswith("eu-")
     _, exact, _ = show(capsys, "--sku", "G5.XLARGE", "--region", "us-east-1")
-    assert keys(exact) == ["AmazonEC2/g5.xlarge/us-east-1/OnDemand"]
+    assert keys(exact) == [
+        "AmazonEC2/g5.xlarge/us-east-1/OnDemand",
+        "AmazonEC2/g5.xlarge/us-east-1/Reserved1yrStandardNoUpfront",
+    ]
 
 
 def test_a_bedrock_profile_id_finds_its_model(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,9 +10,11 @@ shards, never records, so orchestration stays well under 1 % of the token bill.
 The Lambda functions (`inferwise/lambda/bedrock_batch/`) follow the contract in
 docs/bedrock-batch-contract.md; the construct and its cost are described in docs/bedrock-batch.md.
 
-The package, one room per part: `props` (model id parsing, quotas, prop and price checks), `iam` (the
-Bedrock service role, each function's grants, the cdk-nag acknowledgements), `state_machine` (the workflow,
-one fragment per stage) and `construct` (the construct, which puts them together and records its cost).
+The package, one room per part: `props` (model id parsing, quotas, prop and price checks), `attribution`
+(the tagged application inference profile the jobs and calls go through, so the token spend is the
+pipeline's), `iam` (the Bedrock service role, each function's grants, the cdk-nag acknowledgements),
+`state_machine` (the workflow, one fragment per stage) and `construct` (the construct, which puts them
+together and records its cost).
 `__all__` is the public API; the constants of the former single module stay importable here.
 """
 

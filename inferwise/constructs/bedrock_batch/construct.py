@@ -22,6 +22,7 @@ from constructs import Construct
 
 import inferwise
 from inferwise.constructs.bedrock_batch import iam as grants
+from inferwise.constructs.bedrock_batch.attribution import model_access
 from inferwise.constructs.bedrock_batch.checkov import acknowledge_checkov, logs_encryption_key
 from inferwise.constructs.bedrock_batch.props import (
     COLLECT_METRICS,
@@ -79,6 +80,9 @@ class BedrockBatchPipeline(Construct):
     Start a run with `{"input_prefix": "batch-2026-11/"}` (or let `start_on_upload` start one for each
     uploaded `.jsonl` object); results land in `output_bucket` under `<output_prefix><run>/`.
 
+    Jobs and on-demand calls go through a tagged application inference profile copied from the model, so the
+    token spend is the pipeline's (`inference_profile`, `invoke_model_id`, `model_uses`; `attribution`).
+
     Cost: tokens at the model's batch price (about half of on-demand) for the distinct records, plus a
     few dollars a month of orchestration, mostly fixed (custom metrics, the KMS key); see `cost_estimate`
     and docs/bedrock-batch.md.
@@ -104,6 +108,8 @@ class BedrockBatchPipeline(Construct):
         start_on_upload: bool = False,
         work_retention_days: int = 14,
         default_max_tokens: int = 1024,
+        attribute_token_spend: bool = True,
+        inference_profile_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # validate: the props, the model and its batch price, before anything is built
@@ -129,6 +135,7 @@ class BedrockBatchPipeline(Construct):
         input_bucket, output_bucket, encryption_key = storage_props(
             self, input_bucket=input_bucket, output_bucket=output_bucket, encryption_key=encryption_key
         )
+        self._attribute_token_spend(attribute_token_spend, inference_profile_arn)
 
         self.usage = usage
         self.records_per_job = records_per_job
@@ -155,10 +162,18 @@ class BedrockBatchPipeline(Construct):
             catalog, region, region_assumptions, usage_from_file, work_retention_days
         )
 
+    def _attribute_token_spend(self, attribute: object, profile_arn: object) -> None:
+        """How jobs and on-demand calls reach the model (attribution.py): its own tagged profile by default."""
+        access = model_access(
+            self, self.model, attribute_token_spend=attribute, inference_profile_arn=profile_arn
+        )
+        self.model_access, self.inference_profile = access, access.profile
+        self.invoke_model_id, self.model_uses = access.invoke_model_id, access.model_uses
+
     # ------------------------------------------------------------------------------------ public API
     def model_arns(self) -> list[str]:
-        """What `bedrock:InvokeModel` must allow: the model, or a profile and its model in every Region."""
-        return grants.model_arns(self, self.model)
+        """What `bedrock:InvokeModel` must allow: the pipeline's profile and what it copies (or the model)."""
+        return self.model_access.resources(self)
 
     def grant_start_run(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow `grantee` to start runs (executions of the state machine)."""
@@ -380,6 +395,7 @@ class BedrockBatchPipeline(Construct):
             cdk.Duration.seconds(60),
             {
                 **common,
+                "INVOKE_MODEL_ID": self.invoke_model_id,
                 "ROLE_ARN": self.service_role.role_arn,
                 "JOB_TIMEOUT_HOURS": str(self.job_timeout_hours),
                 "KMS_KEY_ARN": self.key.key_arn,
@@ -414,7 +430,7 @@ class BedrockBatchPipeline(Construct):
             "on_demand",
             "Runs a run's records through on-demand InvokeModel when there are too few for a batch job",
             cdk.Duration.minutes(15),
-            common,
+            {**common, "INVOKE_MODEL_ID": self.invoke_model_id},
         )
 
     def _function(

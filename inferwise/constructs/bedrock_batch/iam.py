@@ -2,7 +2,9 @@
 topic policies, and the cdk-nag acknowledgement of every wildcard that is left (one finding at a time).
 
 Every grant names exact actions on the narrowest resource the API accepts: objects under a prefix, the
-pipeline's key through the named services only, the model (or profile and model) the jobs run.
+pipeline's key through the named services only, the pipeline's application inference profile and what it
+copies (the model, or a system profile and its model), the model reachable only through the profiles
+(`attribution.ModelAccess`, built on `inferwise.constructs.inference_profile`).
 """
 
 from __future__ import annotations
@@ -17,47 +19,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
-from inferwise.constructs.bedrock_batch.props import METRIC_NAMESPACE, WORK_PREFIX, BedrockModel
+from inferwise.constructs.bedrock_batch.props import METRIC_NAMESPACE, WORK_PREFIX
 from inferwise.constructs.nag import iam5_resource_finding
 
 if TYPE_CHECKING:
     from inferwise.constructs.bedrock_batch.construct import BedrockBatchPipeline
-
-
-def model_arns(scope: Construct, model: BedrockModel) -> list[str]:
-    """What `bedrock:InvokeModel` must allow: the model, or a profile and its model in every Region."""
-    stack = cdk.Stack.of(scope)
-    foundation_any_region = f"arn:{stack.partition}:bedrock:*::foundation-model/{model.foundation_model_id}"
-    if model.arn is not None:
-        return (
-            [model.arn, foundation_any_region]
-            if model.is_cross_region or ":inference-profile/" in model.arn
-            else [model.arn]
-        )
-    if model.is_cross_region:
-        profile = (
-            f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:inference-profile/{model.model_id}"
-        )
-        return [profile, foundation_any_region]
-    return [f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{model.model_id}"]
-
-
-def invoke_model_statements(scope: Construct, model: BedrockModel) -> list[iam.PolicyStatement]:
-    """`bedrock:InvokeModel` on the model; through a profile, on the profile and on its foundation model in
-    any Region only when the call comes through that profile (`bedrock:InferenceProfileArn`), so the
-    permission reaches exactly the Regions the profile routes to (docs/aws-facts.md#batch-iam)."""
-    arns = model_arns(scope, model)
-    if len(arns) == 1:
-        return [iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=arns)]
-    profile, foundation_any_region = arns
-    return [
-        iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=[profile]),
-        iam.PolicyStatement(
-            actions=["bedrock:InvokeModel"],
-            resources=[foundation_any_region],
-            conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile}},
-        ),
-    ]
 
 
 def bedrock_service_role(pipeline: BedrockBatchPipeline) -> iam.Role:
@@ -83,7 +49,7 @@ def bedrock_service_role(pipeline: BedrockBatchPipeline) -> iam.Role:
         pipeline, role, pipeline.work_bucket, WORK_PREFIX, read=True, write=True, own_account_only=True
     )
     allow_key(pipeline, role, pipeline.key, ["kms:Decrypt", "kms:GenerateDataKey"], ["s3"])
-    for statement in invoke_model_statements(pipeline, pipeline.model):
+    for statement in pipeline.model_access.statements(pipeline):
         role.add_to_policy(statement)
     return role
 
@@ -116,7 +82,7 @@ def _grant_submit(pipeline: BedrockBatchPipeline) -> None:
             actions=["bedrock:CreateModelInvocationJob"],
             resources=[
                 f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:model-invocation-job/*",
-                *pipeline.model_arns(),
+                *pipeline.model_access.resources(pipeline),
             ],
         )
     )
@@ -207,7 +173,7 @@ def _grant_on_demand(pipeline: BedrockBatchPipeline) -> None:
         list_whole_bucket=True,
     )
     allow_key(pipeline, on_demand, pipeline.key, ["kms:Decrypt", "kms:GenerateDataKey"], ["s3"])
-    for statement in invoke_model_statements(pipeline, pipeline.model):
+    for statement in pipeline.model_access.statements(pipeline):
         on_demand.add_to_role_policy(statement)
 
 
@@ -342,7 +308,7 @@ def acknowledge_scoped_wildcards(pipeline: BedrockBatchPipeline) -> None:
     found = [
         *_run_time_wildcards(pipeline, stack),
         *_invoke_wildcards(pipeline),
-        *_cross_region_wildcards(pipeline, stack),
+        *_cross_region_wildcards(pipeline),
     ]
     for target, resource, reason in found:
         finding = iam5_resource_finding(stack, resource)
@@ -416,19 +382,17 @@ def _invoke_wildcards(pipeline: BedrockBatchPipeline) -> list[tuple[IConstruct, 
     ]
 
 
-def _cross_region_wildcards(
-    pipeline: BedrockBatchPipeline, stack: cdk.Stack
-) -> list[tuple[IConstruct, str, str]]:
+def _cross_region_wildcards(pipeline: BedrockBatchPipeline) -> list[tuple[IConstruct, str, str]]:
     """A cross-Region profile's foundation model in every Region, for each role that invokes it."""
-    if not pipeline.model.is_cross_region:
-        return []
-    foundation = f"arn:{stack.partition}:bedrock:*::foundation-model/{pipeline.model.foundation_model_id}"
+    everywhere = [arn for arn in pipeline.model_access.resources(pipeline) if ":*::foundation-model/" in arn]
     reason = (
-        "a cross-Region inference profile routes each request to the foundation model in any Region it "
-        "serves, so InvokeModel must allow that model in every Region (docs/aws-facts.md#batch-iam)"
+        "a cross-Region inference profile (directly or copied into the pipeline's application inference "
+        "profile) routes each request to the foundation model in any Region it serves, so InvokeModel must "
+        "allow that model in every Region, only through the profiles (docs/aws-facts.md#batch-iam)"
     )
     return [
         (role, foundation, reason)
+        for foundation in everywhere
         for role in (
             pipeline.service_role,
             _role(pipeline.submit_function),

@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from inferwise.constructs.inference_profile import BEDROCK_ARN
 from inferwise.constructs.validation import (
     InvalidTypeError,
     InvalidValueError,
@@ -69,9 +70,6 @@ COLLECT_METRICS = (
 )
 """The metrics collect publishes after each run (namespace `METRIC_NAMESPACE`, dimension `Pipeline`)."""
 
-_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):bedrock:(?P<region>[a-z0-9-]*):(?P<account>\d*):(?P<kind>[a-z-]+)/(?P<id>.+)$"
-)
 _S3_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/=+-]*$")
 
 
@@ -114,9 +112,15 @@ def parse_model_id(model_id: object) -> BedrockModel:
     )
     assert isinstance(model_id, str)
     text = model_id.strip()
-    arn = _ARN.match(text)
+    arn = BEDROCK_ARN.match(text)
     body = text
     if arn is not None:
+        if arn.group("kind") == "application-inference-profile":
+            raise InvalidValueError(
+                f"model_id {model_id!r} is an application inference profile ARN, whose id does not say which model "
+                "it runs (the pipeline needs the model for the request bodies, the prices and IAM): pass the model "
+                "or system profile it copies as model_id and this ARN as inference_profile_arn"
+            )
         if arn.group("kind") not in ("foundation-model", "inference-profile"):
             raise InvalidValueError(
                 f"model_id {model_id!r} is a Bedrock {arn.group('kind')} ARN; pass a foundation-model or "

@@ -6,7 +6,8 @@ without those statements makes every notification fail silently). See docs/guard
 
 The package, one room per part: `props` (the options and prop checks), `topic` (the encrypted alerts
 topic), `budget` (the budget, its filter and notifications), `anomaly` (Cost Anomaly Detection),
-`token_spend` (the token-spend expression and its prices) and `construct` (the construct, with the hard cap).
+`token_spend` (the token-spend expression and its prices), `watch` (the budget's tag filter and the alarms'
+`ModelId` for watched constructs) and `construct` (the construct, with the hard cap).
 """
 
 from inferwise.constructs.guardrails.anomaly import MONITOR_ARN

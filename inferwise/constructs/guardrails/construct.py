@@ -3,7 +3,6 @@ hard cap, estimate, record."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
@@ -34,6 +33,7 @@ from inferwise.constructs.guardrails.props import (
     TokenSpendAlarm,
     alarm_limits,
     check_budget_name,
+    check_tags,
     checked_emails,
     deny_roles,
     hard_cap_percent,
@@ -49,6 +49,13 @@ from inferwise.constructs.guardrails.token_spend import (
     token_spend_expression,
 )
 from inferwise.constructs.guardrails.topic import alerts_topic, topic_policy
+from inferwise.constructs.guardrails.watch import (
+    AlarmTarget,
+    alarm_targets,
+    budget_tags,
+    check_watch,
+    warn_about_profile_calls,
+)
 from inferwise.constructs.validation import InvalidValueError, check_instance, check_profile_region, shown
 from inferwise.cost.catalog import catalog_for
 from inferwise.cost.estimators.guardrails import GuardrailsPlan, GuardrailsUsage, estimate_guardrails
@@ -73,6 +80,10 @@ bedrock:InvokeModelWithResponseStream (Bedrock API reference), so denying those 
 class CostGuardrails(Construct):
     """Budget, anomaly detection, token-spend alarms and an optional hard cap, all alerting one SNS topic.
 
+    `watch=[construct, ...]` filters the budget on the watched inferwise constructs' `inferwise:construct` tag,
+    which their resources and, through their application inference profiles, their Bedrock token spend carry;
+    a `TokenSpendAlarm(..., construct=...)` reads the metrics of that construct's profile (see `watch`).
+
     Cost: a few dollars a month (the KMS key, alarm metrics, an action-enabled budget); see `cost_estimate`.
     """
 
@@ -86,6 +97,7 @@ class CostGuardrails(Construct):
         topic_subscriptions: Sequence[sns.ITopicSubscription] = (),
         cost_filter_tags: Mapping[str, Sequence[str]] | None = None,
         services: Sequence[str] | None = None,
+        watch: Sequence[Construct] = (),
         actual_alert_percents: Sequence[Amount] = (50, 80, 100),
         forecast_alert_percent: Amount | None = 100,
         anomaly_detection: bool = True,
@@ -103,7 +115,10 @@ class CostGuardrails(Construct):
         self.emails = checked_emails(emails)
         subscribers = checked_subscriptions(topic_subscriptions)
         check_budget_name(budget_name)
-        self._filter = filter_expression(cost_filter_tags, services)
+        self.watch = check_watch(watch, self)
+        self._filter = filter_expression(
+            budget_tags(self.watch, check_tags(cost_filter_tags), services), services
+        )
         actual_percents = percents("actual_alert_percents", actual_alert_percents)
         forecast = optional_percent("forecast_alert_percent", forecast_alert_percent)
         notification_count(actual_percents, forecast)
@@ -112,18 +127,12 @@ class CostGuardrails(Construct):
         monitor = monitor_spec(
             anomaly_detection, anomaly_monitor_type, existing_anomaly_monitor_arn, cost_filter_tags
         )
-        limits = alarm_limits(token_spend_alarms)
         check_instance("usage", usage, GuardrailsUsage, " (e.g. GuardrailsUsage(alerts_per_month=100))")
 
         stack = cdk.Stack.of(self)
-        for index, alarm in enumerate(token_spend_alarms):
-            check_profile_region(f"token_spend_alarms[{index}].model_id", alarm.model_id, stack.region)
         self._catalog = catalog_for(self)
         self._region, region_assumptions = pricing_region(self)
-        self._token_prices = {
-            alarm.model_id: token_prices(self._catalog, self._region, alarm, index)
-            for index, alarm in enumerate(token_spend_alarms)
-        }
+        limits = self._price_token_alarms(token_spend_alarms, stack)
         if monitor is not None and monitor.monitor_type == "DIMENSIONAL":
             claim_dimensional_monitor(self)
 
@@ -141,28 +150,46 @@ class CostGuardrails(Construct):
         if anomaly_detection:
             self._add_anomaly_detection(monitor, thresholds, policy)
         self.token_alarms: dict[str, cloudwatch.Alarm] = {
-            alarm.model_id: self._token_alarm(alarm, limits[alarm.model_id]) for alarm in token_spend_alarms
+            target.key: self._token_alarm(target, limits[target.index]) for target in self._targets
         }
         self.deny_policy: iam.ManagedPolicy | None = None
         self.action_role: iam.Role | None = None
         self.budget_action: budgets.CfnBudgetsAction | None = None
         if isinstance(hard_cap, HardCap) and cap_percent is not None:
             self._add_hard_cap(hard_cap, cap_percent, stack, cost_filter_tags)
+        warn_about_profile_calls(self, token_spend_alarms, self.watch)
 
         self.node.add_validation(_SubscriberCheck(self))
         self._record_estimate(usage, hard_cap is not None, region_assumptions)
 
-    def metric_token_spend(self, model_id: str) -> cloudwatch.MathExpression:
+    def metric_token_spend(
+        self, model_id: str, construct: Construct | None = None
+    ) -> cloudwatch.MathExpression:
         """US dollars per hour spent on `model_id` (one of `token_spend_alarms`), from AWS/Bedrock token counts.
 
-        The coefficients are the catalogue's on-demand prices at synth time; re-synthesize after a price change.
+        For an alarm given a construct, pass it too (or the alarm's key in `token_alarms`). The coefficients are
+        the catalogue's on-demand prices at synth time; re-synthesize after a price change.
         """
-        prices = self._token_prices.get(model_id) if isinstance(model_id, str) else None
+        key = model_id if construct is None else f"{model_id} via {construct.node.path}"
+        prices = self._token_prices.get(key) if isinstance(key, str) else None
         if prices is None:
             raise InvalidValueError(
-                f"no token_spend_alarms entry for model {shown(model_id)}; known: {sorted(self._token_prices)}"
+                f"no token_spend_alarms entry for model {shown(key)}; known: {sorted(self._token_prices)}"
             )
-        return token_spend_expression(model_id, prices)
+        return token_spend_expression(self._metric_ids[key], prices, label=key)
+
+    def _price_token_alarms(self, alarms: Sequence[TokenSpendAlarm], stack: cdk.Stack) -> tuple[Decimal, ...]:
+        """Each alarm's `ModelId` (`watch.alarm_targets`) and catalogue prices; the hourly limits by alarm."""
+        limits = alarm_limits(alarms)
+        for index, alarm in enumerate(alarms):
+            check_profile_region(f"token_spend_alarms[{index}].model_id", alarm.model_id, stack.region)
+        self._targets = alarm_targets(alarms)
+        self._metric_ids = {target.key: target.metric_model_id for target in self._targets}
+        self._token_prices = {
+            target.key: token_prices(self._catalog, self._region, target.alarm, target.index)
+            for target in self._targets
+        }
+        return limits
 
     def _add_anomaly_detection(
         self, monitor: MonitorSpec | None, thresholds: dict[str, Any], policy: sns.TopicPolicy
@@ -177,17 +204,19 @@ class CostGuardrails(Construct):
         )
         self.anomaly_subscription.node.add_dependency(policy)
 
-    def _token_alarm(self, alarm: TokenSpendAlarm, limit: Decimal) -> cloudwatch.Alarm:
-        """An alarm on the model's spend per hour, notifying the topic."""
+    def _token_alarm(self, target: AlarmTarget, limit: Decimal) -> cloudwatch.Alarm:
+        """An alarm on the model's spend per hour (through the construct's profile, if given), notifying the topic."""
+        alarm, prices = target.alarm, self._token_prices[target.key]
+        subject = None if alarm.construct is None else f"of {target.key} (its application inference profile)"
         created = cloudwatch.Alarm(
             self,
-            f"TokenSpend-{re.sub(r'[^A-Za-z0-9.-]', '-', alarm.model_id)}",
-            metric=self.metric_token_spend(alarm.model_id),
+            target.construct_id,
+            metric=token_spend_expression(target.metric_model_id, prices, label=target.key),
             threshold=float(limit),
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=alarm.evaluation_hours,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=alarm_description(alarm.model_id, limit, self._token_prices[alarm.model_id]),
+            alarm_description=alarm_description(alarm.model_id, limit, prices, subject=subject),
         )
         created.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
         return created
@@ -200,7 +229,7 @@ class CostGuardrails(Construct):
         cost_filter_tags: Mapping[str, Sequence[str]] | None,
     ) -> None:
         roles = deny_roles(self, hard_cap)
-        warn_about_hard_cap(self, roles, cost_filter_tags)
+        warn_about_hard_cap(self, roles, cost_filter_tags, self.watch)
         self.deny_policy = iam.ManagedPolicy(
             self,
             "DenyInferencePolicy",

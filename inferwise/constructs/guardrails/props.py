@@ -65,11 +65,16 @@ class TokenSpendAlarm:
     `us.anthropic...` or an ARN): it is both the `ModelId` dimension of the AWS/Bedrock metrics and the key
     of the catalogue prices; a geographic profile must be of the stack's geography. `evaluation_hours`:
     consecutive hours above the limit before the alarm fires (1-168: CloudWatch evaluates at most 7 days).
+
+    `construct`: an inferwise construct that calls `model_id` through its application inference profile (a
+    `BedrockBatchPipeline`): the alarm then reads the metrics CloudWatch reports under that profile's ARN, the
+    construct's calls only, and still prices them as `model_id`.
     """
 
     model_id: str
     max_usd_per_hour: Amount
     evaluation_hours: int = 1
+    construct: Construct | None = None
 
     def __post_init__(self) -> None:
         check_text(
@@ -77,6 +82,11 @@ class TokenSpendAlarm:
         )
         positive("TokenSpendAlarm.max_usd_per_hour", self.max_usd_per_hour)
         evaluation_hours("TokenSpendAlarm.evaluation_hours", self.evaluation_hours)
+        if self.construct is not None and not isinstance(self.construct, Construct):
+            raise InvalidTypeError(
+                "TokenSpendAlarm.construct must be an inferwise construct that calls the model (such as a "
+                f"BedrockBatchPipeline) or None, got {shown(self.construct)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -183,8 +193,8 @@ def deny_roles(scope: Construct, hard_cap: HardCap) -> list[iam.IRole]:
     ]
 
 
-def alarm_limits(alarms: object) -> dict[str, Decimal]:
-    """Each alarm's hourly limit by model id; one alarm per model."""
+def alarm_limits(alarms: object) -> tuple[Decimal, ...]:
+    """Each alarm's hourly limit, in the order of `alarms` (one alarm per model: `watch.alarm_targets`)."""
     items = check_sequence("token_spend_alarms", alarms, of="TokenSpendAlarm objects")
     for index, alarm in enumerate(items):
         if not isinstance(alarm, TokenSpendAlarm):
@@ -192,13 +202,10 @@ def alarm_limits(alarms: object) -> dict[str, Decimal]:
                 f"token_spend_alarms[{index}] must be a TokenSpendAlarm(model_id=..., max_usd_per_hour=...), got "
                 f"{shown(alarm)}"
             )
-    if len({alarm.model_id for alarm in items}) != len(items):
-        models = [alarm.model_id for alarm in items]
-        raise InvalidValueError(f"token_spend_alarms must name each model once, got {models}")
-    return {
-        alarm.model_id: positive(f"token_spend_alarms[{index}].max_usd_per_hour", alarm.max_usd_per_hour)
+    return tuple(
+        positive(f"token_spend_alarms[{index}].max_usd_per_hour", alarm.max_usd_per_hour)
         for index, alarm in enumerate(items)
-    }
+    )
 
 
 # ---------------------------------------------------------------------------------------------- names

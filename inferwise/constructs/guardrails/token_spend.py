@@ -37,8 +37,13 @@ class TokenPrice:
         return (self.record.unit_price / TOKENS_PER_PRICED_UNIT).normalize()
 
 
-def token_spend_expression(model_id: str, prices: Sequence[TokenPrice]) -> cloudwatch.MathExpression:
-    """`FILL(tin,0)*<price_in/1e6> + FILL(tout,0)*<price_out/1e6> + ...` over hourly Sums, for one ModelId."""
+def token_spend_expression(
+    model_id: str, prices: Sequence[TokenPrice], label: str | None = None
+) -> cloudwatch.MathExpression:
+    """`FILL(tin,0)*<price_in/1e6> + FILL(tout,0)*<price_out/1e6> + ...` over hourly Sums, for one ModelId.
+
+    `model_id` is the dimension value: a model or profile id, or an application inference profile's ARN (which
+    may be a token); `label` names the series (default: `model_id`)."""
     hour = cdk.Duration.hours(1)
     return cloudwatch.MathExpression(
         expression=" + ".join(f"FILL({p.metric_id},0)*{plain(p.per_token)}" for p in prices),
@@ -52,7 +57,7 @@ def token_spend_expression(model_id: str, prices: Sequence[TokenPrice]) -> cloud
             )
             for p in prices
         },
-        label=f"{model_id} USD/hour",
+        label=f"{label or model_id} USD/hour",
         period=hour,
     )
 
@@ -77,14 +82,19 @@ def token_prices(
     return tuple(prices)
 
 
-def alarm_description(model_id: str, limit: Decimal, prices: Sequence[TokenPrice]) -> str:
-    """What the alarm watches and the prices, with their dates, its expression multiplies by."""
+def alarm_description(
+    model_id: str, limit: Decimal, prices: Sequence[TokenPrice], subject: str | None = None
+) -> str:
+    """What the alarm watches and the prices, with their dates, its expression multiplies by.
+
+    `subject` replaces `on ModelId <model_id>` when the alarm reads a profile's metrics (an ARN that may be a
+    token must not be cut at 1,024 characters)."""
     terms = "; ".join(
         f"{p.metric_name} x ${plain(p.record.unit_price)}/1M ({p.record.key}, as of {p.record.as_of.isoformat()})"
         for p in prices
     )
     text = (
-        f"Bedrock on-demand spend on ModelId {model_id} above ${plain(limit)}/hour. "
+        f"Bedrock on-demand spend {subject or f'on ModelId {model_id}'} above ${plain(limit)}/hour. "
         f"USD/hour = sum of hourly token counts x inferwise catalogue prices: {terms}. "
         "Prices are fixed at synth time; re-synthesize after a price change."
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -27,8 +28,22 @@ INF, NAN = float("inf"), float("nan")
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0123abcd-0123-abcd-0123-0123456789ab"
 
 
+PROFILE_ID = "a1b2c3d4e5f6"
+PROFILE_ARN = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:application-inference-profile/{PROFILE_ID}"
+
+
 def pipeline(**props: Any) -> BedrockBatchPipeline:
     return BedrockBatchPipeline(stack(), "Pipeline", **{"model_id": NOVA_LITE, **props})
+
+
+def profile(case_id: str, error: type[Exception], prop: str, shows: str, **props: Any) -> Case:
+    """A pipeline in a stack with a known account, given an application inference profile to call through."""
+
+    def build() -> object:
+        given = {"model_id": NOVA_LITE, "inference_profile_arn": PROFILE_ARN, **props}
+        return BedrockBatchPipeline(stack(account=ACCOUNT), "Pipeline", **given)
+
+    return Case(case_id, build, error, prop, shows)
 
 
 def bad(case_id: str, error: type[Exception], prop: str, shows: str, **props: Any) -> Case:
@@ -156,6 +171,59 @@ CASES: list[Case] = [
     region(f"apac.{HAIKU}", "us-west-2"),
     region(f"au.{HAIKU}", "ap-northeast-1"),
     region(f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/eu.{HAIKU}", "us-east-1"),
+    # token-spend attribution: an existing application inference profile, or none
+    profile(
+        "profile in another Region",
+        V,
+        "inference_profile_arn",
+        "got one of eu-west-1",
+        inference_profile_arn=PROFILE_ARN.replace("us-east-1", "eu-west-1"),
+    ),
+    profile(
+        "profile of another account",
+        V,
+        "inference_profile_arn",
+        "got one of 999999999999",
+        inference_profile_arn=PROFILE_ARN.replace(ACCOUNT, "999999999999"),
+    ),
+    profile(
+        "system profile as application profile",
+        V,
+        "inference_profile_arn",
+        "pass it as model_id",
+        inference_profile_arn=f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.{NOVA_LITE}",
+    ),
+    profile(
+        "foundation model as application profile",
+        V,
+        "inference_profile_arn",
+        "a foundation-model ARN",
+        inference_profile_arn=f"arn:aws:bedrock:us-east-1::foundation-model/{NOVA_LITE}",
+    ),
+    profile("profile name", V, "inference_profile_arn", "'my-profile'", inference_profile_arn="my-profile"),
+    profile(
+        "profile without account",
+        V,
+        "inference_profile_arn",
+        "12-digit account",
+        inference_profile_arn=f"arn:aws:bedrock:us-east-1::application-inference-profile/{PROFILE_ID}",
+    ),
+    profile("profile int", T, "inference_profile_arn", "123", inference_profile_arn=123),
+    profile(
+        "profile with attribution off",
+        V,
+        "inference_profile_arn",
+        "attribute_token_spend=False",
+        attribute_token_spend=False,
+    ),
+    bad("attribution yes", T, "attribute_token_spend", "'yes'", attribute_token_spend="yes"),
+    bad(
+        "model is an application profile",
+        V,
+        "model_id",
+        "inference_profile_arn",
+        model_id=PROFILE_ARN,
+    ),
 ]
 
 
@@ -184,6 +252,17 @@ def test_global_in_region_and_own_geography_models_fit_any_stack() -> None:
         (f"us.{HAIKU}", "ca-central-1"),
     ):
         check_model_region(parse_model_id(model_id), stack(where))
+
+
+def test_an_application_profile_is_checked_only_where_the_stack_knows_its_place() -> None:
+    """An environment-agnostic account (a token) cannot be compared: any account's profile passes; a token ARN
+    (another construct's attribute, a parameter) passes unchecked."""
+    other_account = PROFILE_ARN.replace(ACCOUNT, "999999999999")
+    assert pipeline(inference_profile_arn=other_account).invoke_model_id == other_account
+    scope = stack(account=ACCOUNT)
+    token = cdk.Fn.import_value("SharedProfileArn")
+    built = BedrockBatchPipeline(scope, "Pipeline", model_id=NOVA_LITE, inference_profile_arn=token)
+    assert built.invoke_model_id == token and built.inference_profile is None
 
 
 def test_the_retention_floor_covers_a_job_and_the_submit_margin() -> None:

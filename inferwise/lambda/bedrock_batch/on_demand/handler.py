@@ -1,6 +1,8 @@
 """on_demand: run a batch too small for a Bedrock batch job through InvokeModel, record by record.
 
-Event `{"run_id"}`; env WORK_BUCKET, MODEL_ID (ON_DEMAND_CONCURRENCY optional, default 4). Reads
+Event `{"run_id"}`; env WORK_BUCKET, MODEL_ID (ON_DEMAND_CONCURRENCY optional, default 4; INVOKE_MODEL_ID
+optional: the pipeline's application inference profile ARN, named as `modelId` instead of MODEL_ID so the
+token spend carries the pipeline's tags). Reads
 `runs/<run>/on-demand/records.jsonl`, writes `runs/<run>/outputs/on-demand/records.jsonl.out` in the line
 shape of a batch job (`{"recordId", "modelInput", "modelOutput"}` or `"error": {"errorCode",
 "errorMessage"}`) plus a `manifest.json.out` with the token counts the responses reported, and returns a
@@ -156,7 +158,7 @@ def on_demand(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     run_id = validate_run_id(event.get("run_id"))
-    bucket, model_id = env["WORK_BUCKET"], env["MODEL_ID"]
+    bucket, model_id = env["WORK_BUCKET"], env.get("INVOKE_MODEL_ID") or env["MODEL_ID"]
     workers = max(1, int(env.get("ON_DEMAND_CONCURRENCY") or DEFAULT_CONCURRENCY))
     s3 = RetryingS3.wrap(s3, sleep=sleep)
     prefix = outputs_prefix(run_id, ON_DEMAND_SHARD_ID)

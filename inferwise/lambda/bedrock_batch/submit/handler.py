@@ -3,7 +3,9 @@
 Event `{"task_token", "run_id", "shard": {"shard_id", "input_uri", "records"}}` (invoked with
 `.waitForTaskToken`), or `{"action": "release", "run_id", "shard"}` from the state machine's failure path
 (see `slots.release_shard`). Env: WORK_BUCKET, MODEL_ID, ROLE_ARN, JOB_TIMEOUT_HOURS, KMS_KEY_ARN (may be
-empty), TOKEN_TABLE, COORDINATION_TABLE, MAX_CONCURRENT_JOBS.
+empty), TOKEN_TABLE, COORDINATION_TABLE, MAX_CONCURRENT_JOBS, and INVOKE_MODEL_ID (optional): what the job
+names as `modelId`, the pipeline's application inference profile ARN, so the job's token spend carries the
+pipeline's tags; MODEL_ID when absent. The job quota stays keyed by MODEL_ID (Bedrock counts it per model).
 
 1. Take one of the model's MAX_CONCURRENT_JOBS job slots in the coordination table, shared by every
    execution; none free -> `JobQuotaFull` (the state machine waits and retries for up to the job window).
@@ -184,7 +186,7 @@ def _job_request(
         "jobName": name,
         "clientRequestToken": name,
         "roleArn": env["ROLE_ARN"],
-        "modelId": env["MODEL_ID"],
+        "modelId": env.get("INVOKE_MODEL_ID") or env["MODEL_ID"],
         "inputDataConfig": {"s3InputDataConfig": {"s3Uri": input_uri, "s3InputFormat": "JSONL"}},
         "outputDataConfig": {"s3OutputDataConfig": output_config},
         "timeoutDurationInHours": config["hours"],
