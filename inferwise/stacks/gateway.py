@@ -2,12 +2,15 @@
 cached system prompt) and one bulk route (Amazon Nova Pro, Flex tier for deferrable work), two tenants.
 
 Claude Sonnet 4.5 and Haiku 4.5 have no Flex price in the catalogue, so the Flex tier sits on the Nova route.
-Call the URL with SigV4 (service `lambda`) and `x-inferwise-tenant`; see docs/gateway.md.
+Each tenant is bound to the IAM role its service runs as (here a Lambda role made in the stack): a request
+signed (SigV4, service `lambda`) by a session of that role is billed to its tenant, with no header, and each
+tenant's Bedrock calls go through its own tagged inference profiles. See docs/gateway.md.
 """
 
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from inferwise.constructs.gateway import GatewayUsage, InferenceGateway, Route, Tenant
@@ -22,10 +25,8 @@ REFERENCE_ROUTES = (
     ),
     Route(name="bulk", model_id="amazon.nova-pro-v1:0", deferrable_tier="flex", deferrable_by_default=True),
 )
-REFERENCE_TENANTS = (
-    Tenant(name="acme", monthly_budget_usd=500),
-    Tenant(name="globex", monthly_budget_usd=200),
-)
+REFERENCE_BUDGETS = (("acme", 500), ("globex", 200))
+"""Tenant name and monthly budget (USD); each tenant gets the role `<Name>ServiceRole` as its principal."""
 REFERENCE_USAGE = GatewayUsage(
     requests_per_month=2_000_000,
     input_tokens_per_request=2_000,
@@ -43,8 +44,21 @@ class GatewayStack(cdk.Stack):
         super().__init__(
             scope, construct_id, env=env, description="inferwise reference: Bedrock inference gateway"
         )
+        self.tenant_roles = {
+            name: iam.Role(
+                self,
+                f"{name.capitalize()}ServiceRole",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"Runs tenant {name}'s service; its sessions call the gateway as tenant {name}",
+            )
+            for name, _ in REFERENCE_BUDGETS
+        }
+        tenants = [
+            Tenant(name=name, monthly_budget_usd=usd, principals=[self.tenant_roles[name]])
+            for name, usd in REFERENCE_BUDGETS
+        ]
         self.gateway = InferenceGateway(
-            self, "Gateway", routes=REFERENCE_ROUTES, tenants=REFERENCE_TENANTS, usage=REFERENCE_USAGE
+            self, "Gateway", routes=REFERENCE_ROUTES, tenants=tenants, usage=REFERENCE_USAGE
         )
         self.guardrails = reference_guardrails(
             self, services=["Amazon Bedrock", "AWS Lambda", "Amazon DynamoDB"]

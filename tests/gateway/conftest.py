@@ -60,12 +60,13 @@ Serve = Callable[..., dict[str, Any]]
 
 @pytest.fixture
 def serve(aws: Any, bedrock: StandIn) -> Iterator[tuple[Serve, list[str]]]:
-    """(call the handler with tenants -> budget USD, the EMF lines it printed)."""
+    """(call the handler with tenants -> budget USD, the EMF lines it printed). The tenants accept the
+    x-inferwise-tenant header from any caller (`header_trusted`); tests/gateway/test_tenancy.py binds callers."""
     lines: list[str] = []
     client = bedrock.client()
 
     def call(event: dict[str, Any], budgets: dict[str, float] | None = None) -> dict[str, Any]:
-        tenants = [Tenant(n, b) for n, b in (budgets or {"acme": 100}).items()]
+        tenants = [Tenant(n, b, header_trusted=True) for n, b in (budgets or {"acme": 100}).items()]
         config = config_module.load_config(
             json.dumps(gateway_config(ROUTES, tenants, PriceCatalog.bundled(), REGION))
         )

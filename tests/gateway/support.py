@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import socket
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +20,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from tests.gateway.streams import converse_events, stream_frames
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "inferwise" / "lambda"
 if str(LAMBDA_ROOT) not in sys.path:
@@ -53,15 +57,22 @@ class StandIn:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.behaviour: Behaviour = lambda model, body: reply()
+        # POST /model/{id}/converse-stream: items of tests.gateway.streams (events, exceptions, CUT), or an
+        # error dict as for `behaviour`; the time each stream ended is recorded
+        self.stream_behaviour: Callable[[str, dict[str, Any]], Any] = lambda model, body: converse_events()
+        self.stream_finished_at: list[float] = []
         self._lock = threading.Lock()
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
 
             def do_POST(self) -> None:
                 path = urllib.parse.unquote(self.path)
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+                if path.startswith("/model/") and path.endswith("/converse-stream"):
+                    return self._stream(path[len("/model/") : -len("/converse-stream")], body)
                 if not (path.startswith("/model/") and path.endswith("/converse")):
                     return self._send(404, {"message": f"no route {path}"})
                 model = path[len("/model/") : -len("/converse")]
@@ -71,6 +82,31 @@ class StandIn:
                 status = answer.pop("_status", 200)
                 headers = {"x-amzn-errortype": answer.pop("_error")} if "_error" in answer else {}
                 self._send(status, answer, headers)
+
+            def _stream(self, model: str, body: dict[str, Any]) -> None:
+                """ConverseStream: one event-stream message per HTTP chunk, flushed as it is produced."""
+                with stand_in._lock:
+                    stand_in.calls.append((model, body))
+                answer = stand_in.stream_behaviour(model, body)
+                if isinstance(answer, dict):
+                    status = answer.pop("_status", 200)
+                    return self._send(status, answer, {"x-amzn-errortype": answer.pop("_error", "")})
+                self.send_response(200)
+                self.send_header("content-type", "application/vnd.amazon.eventstream")
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                for data in stream_frames(iter(answer)):
+                    if data is None:  # cut the connection mid-stream
+                        self.wfile.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        self.close_connection = True
+                        break
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                    self.wfile.flush()
+                else:
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                stand_in.stream_finished_at.append(time.monotonic())
 
             def _send(
                 self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None

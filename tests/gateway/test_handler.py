@@ -150,7 +150,13 @@ def test_malformed_bodies_are_400_naming_the_field(serve, bedrock) -> None:
             ),
             "messages[0].content",
         ),
-        (event({"model": "solo", "stream": True, "messages": []}, path="/v1/chat/completions"), "stream"),
+        (
+            event(
+                {"model": "solo", "stream": "yes", "messages": [{"role": "user", "content": "Hi"}]},
+                path="/v1/chat/completions",
+            ),
+            "stream",
+        ),
         (event(converse_body(), tenant=None, path="/model/solo/converse"), "x-inferwise-tenant"),
         (event(converse_body(), path="/converse"), "route"),
     ]

@@ -3,7 +3,6 @@ estimates and records its cost."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +16,12 @@ from constructs import Construct
 
 import inferwise
 from inferwise.constructs.gateway import iam as grants
-from inferwise.constructs.gateway.props import CONFIG_LIMIT_BYTES, Route, Tenant, gateway_config, validate
+from inferwise.constructs.gateway.environment import function_config
+from inferwise.constructs.gateway.fallback import grant_endpoints
+from inferwise.constructs.gateway.principals import tenant_principals
+from inferwise.constructs.gateway.profiles import gateway_model_uses, invoke_resources, tenant_profiles
+from inferwise.constructs.gateway.props import Route, Tenant, bedrock_models, validate
+from inferwise.constructs.validation import check_bool
 from inferwise.cost.catalog import catalog_for
 from inferwise.cost.estimators.gateway import FUNCTION_MEMORY_MB, GatewayUsage, estimate_gateway
 from inferwise.cost.recording import pricing_region, record_estimate
@@ -25,16 +29,24 @@ from inferwise.cost.usage_file import apply_usage_file
 
 LAMBDA_DIR = Path(inferwise.__file__).parent / "lambda"
 HANDLER = "gateway.handler.handler.handler"
+EXEC_WRAPPER = "/var/task/gateway/runtime/launch"
+"""Replaces the managed runtime's loop by the gateway's, which streams responses (docs/gateway.md, "Streaming").
+The file must keep its executable bit from the source tree into the asset zip."""
 FUNCTION_TIMEOUT = cdk.Duration.minutes(5)
 """Two model calls (small, then large) of long answers fit; a function URL allows up to 15 minutes."""
 
 
 class InferenceGateway(Construct):
     """One IAM-authenticated HTTPS endpoint in front of Bedrock Converse with routing, caching, tiers and
-    hard per-tenant monthly budgets. Call it with SigV4 (service `lambda`) and `x-inferwise-tenant`.
+    hard per-tenant monthly budgets. Call it with SigV4 (service `lambda`) as one of a tenant's `principals`
+    (or name a `header_trusted` tenant in `x-inferwise-tenant`). Each tenant's Bedrock calls go through its own
+    tagged application inference profiles (`tenant_inference_profiles=False` to skip them). A route may put a
+    `ScaleToZeroEndpoint` first, with a Bedrock fallback while it is scaled to zero.
 
     Attributes: `url`, `function_url`, `function`, `table`, `key`, `log_group`, `routes`, `tenants`,
-    `cost_estimate`. See docs/gateway.md.
+    `principals` (tenant -> `Principal`s), `inference_profiles` (tenant -> model -> profile), `model_uses`,
+    `cost_estimate`.
+    See docs/gateway.md.
     """
 
     def __init__(
@@ -46,18 +58,25 @@ class InferenceGateway(Construct):
         tenants: Sequence[Tenant],
         usage: GatewayUsage = GatewayUsage(),  # noqa: B008 - frozen dataclass, safe as a default
         encryption_key: kms.IKey | None = None,
+        allow_shared_principals: bool = False,
+        tenant_inference_profiles: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         usage, usage_from_file = apply_usage_file(self, usage)
         region, region_assumptions = pricing_region(self)
         catalog = catalog_for(self)
         validate(routes, tenants, catalog, region)
-        config = json.dumps(gateway_config(routes, tenants, catalog, region), separators=(",", ":"))
-        if len(config.encode()) > CONFIG_LIMIT_BYTES:
-            raise ValueError(
-                f"InferenceGateway routes and tenants make a {len(config.encode())}-byte configuration; Lambda "
-                f"environments hold 4 KB, so at most {CONFIG_LIMIT_BYTES} bytes: use fewer tenants or routes"
-            )
+        self.principals = tenant_principals(tenants, allow_shared_principals=allow_shared_principals)
+        check_bool("InferenceGateway tenant_inference_profiles", tenant_inference_profiles)
+        models = bedrock_models(routes)
+        self.inference_profiles = (
+            tenant_profiles(self, [t.name for t in tenants], models) if tenant_inference_profiles else {}
+        )
+        principals, profiles = self.principals, self.inference_profiles
+        self.model_uses = gateway_model_uses(profiles, models)
+        config = function_config(
+            self, routes, tenants, catalog, region, principals=principals, profiles=profiles
+        )
         self.routes = tuple(routes)
         self.tenants = tuple(tenants)
         self.usage = usage
@@ -78,9 +97,16 @@ class InferenceGateway(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         self.function = self._function(config)
-        models = [m for r in routes for m in (r.model_id, r.small_model_id) if m is not None]
-        grants.grant_function(self, self.function, models, self.table, self.key)
-        self.function_url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)
+        resources = invoke_resources(self, self.inference_profiles, models)
+        grants.grant_function(self, self.function, resources, self.table, self.key)
+        grant_endpoints(self.function, routes)
+        granted: dict[str, iam.Grant] = {}
+        for principal in (p for listed in principals.values() for p in listed):
+            if principal.key not in granted:  # a principal shared by tenants is granted once
+                granted[principal.key] = self.function.grant_invoke_url(principal.grantee)
+        self.function_url = self.function.add_function_url(
+            auth_type=lambda_.FunctionUrlAuthType.AWS_IAM, invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM
+        )
         self.url = self.function_url.url
         main = self.function.node.default_child
         assert isinstance(main, cdk.CfnResource)
@@ -96,7 +122,8 @@ class InferenceGateway(Construct):
         self.cost_estimate = record_estimate(self, estimate, main, extra_assumptions=usage_from_file)
 
     def grant_invoke_url(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow `grantee` to call the gateway's URL (lambda:InvokeFunctionUrl, AWS_IAM auth)."""
+        """Allow `grantee` to call the gateway's URL (lambda:InvokeFunctionUrl, AWS_IAM auth). Tenant principals
+        are granted already; a caller granted here can only act as `header_trusted` tenants."""
         return self.function.grant_invoke_url(grantee)
 
     def _function(self, config: str) -> lambda_.Function:
@@ -127,7 +154,11 @@ class InferenceGateway(Construct):
             ),
             memory_size=FUNCTION_MEMORY_MB,
             timeout=FUNCTION_TIMEOUT,
-            environment={"TABLE_NAME": self.table.table_name, "GATEWAY_CONFIG": config},
+            environment={
+                "TABLE_NAME": self.table.table_name,
+                "GATEWAY_CONFIG": config,
+                "AWS_LAMBDA_EXEC_WRAPPER": EXEC_WRAPPER,
+            },
             log_group=self.log_group,
             role=role,
         )

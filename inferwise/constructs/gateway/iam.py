@@ -1,5 +1,6 @@
-"""What the gateway function may do: Converse on the route models only, read and write its budget table,
-use the table's key through DynamoDB, write its own log group; and the cdk-nag acknowledgements that are left.
+"""What the gateway function may do: Converse and ConverseStream on the route models only, read and write
+its budget table, use the table's key through DynamoDB, write its own log group; and the cdk-nag
+acknowledgements that are left.
 """
 
 from __future__ import annotations
@@ -13,22 +14,23 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from inferwise.constructs.inference_profile import model_arns
 from inferwise.constructs.nag import iam5_resource_finding
 
-INVOKE_ACTIONS = ["bedrock:InvokeModel"]
-"""Converse is authorized as bedrock:InvokeModel (there is no bedrock:Converse action, docs/aws-facts.md)."""
+INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+"""Converse is authorized as bedrock:InvokeModel, ConverseStream as bedrock:InvokeModelWithResponseStream
+(there are no bedrock:Converse* actions, docs/aws-facts.md)."""
 
 
 def grant_function(
     scope: Construct,
     function: lambda_.Function,
-    models: Sequence[str],
+    invoke_resources: Sequence[str],
     table: dynamodb.Table,
     key: kms.IKey,
 ) -> None:
+    """`invoke_resources`: the tenants' inference profiles and what they copy (`profiles.invoke_resources`)."""
     stack = cdk.Stack.of(scope)
-    resources = sorted({arn for model in models for arn in model_arns(scope, model)})
+    resources = list(dict.fromkeys(invoke_resources))
     function.add_to_role_policy(iam.PolicyStatement(actions=INVOKE_ACTIONS, resources=resources))
     function.add_to_role_policy(
         iam.PolicyStatement(actions=["dynamodb:UpdateItem", "dynamodb:GetItem"], resources=[table.table_arn])

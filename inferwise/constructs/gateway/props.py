@@ -1,7 +1,8 @@
 """InferenceGateway options (`Route`, `Tenant`) and their validation against the price catalogue.
 
 Every check runs before anything is built and names the prop, the value and what is allowed. The catalogue
-is the list of known models: a model it cannot price is refused, as is a tier it has no price for.
+is the list of known models: a model it cannot price is refused, as is a tier it has no price for. Tenant
+principals are checked in `principals.py`, endpoint routes in `fallback.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from aws_cdk import aws_iam as iam
+
+from inferwise.constructs.gateway.fallback import check_endpoint_route, component_name
+from inferwise.constructs.gateway.principals import identity_config, tenant_principals
+from inferwise.constructs.scale_to_zero import ScaleToZeroEndpoint
 from inferwise.cost.catalog import PriceCatalog, UnknownPriceError
 from inferwise.cost.estimators.gateway import SERVICE_TIERS, RoutePlan
 
@@ -29,7 +35,8 @@ class Route:
     """One named route: its model, an optional cheaper model tried first, caching and tiers.
 
     - `name`: what callers pass as OpenAI `model`, in `/model/<name>/converse` or `x-inferwise-route`.
-    - `model_id`: the large model (id, or `us.`/`eu.`/`global.` profile id) the catalogue can price.
+    - `model_id`: the large model (id, or `us.`/`eu.`/`global.` profile id) the catalogue can price; None
+      on a route whose primary is `endpoint`.
     - `small_model_id`: tried first; its answer is escalated to `model_id` when it stops at `max_tokens` or is
       empty. It must not cost more than `model_id` per input or output token.
     - `cache_system_prompt`: put a Converse `cachePoint` after the system prompt (models that cache).
@@ -39,10 +46,13 @@ class Route:
     - `small_model_context_tokens`: requests whose estimated input plus max output exceed it skip the small
       model.
     - `max_output_tokens`: default and maximum `maxTokens` per call (the reservation's output bound).
+    - `endpoint`: a `ScaleToZeroEndpoint` that answers first (no small model then); `endpoint_model` names its
+      model (required when it has several); `fallback_model_id` is the Bedrock model (in the catalogue) that
+      answers, budgeted, while the endpoint has no capacity. Cache and tier options apply to the fallback.
     """
 
     name: str
-    model_id: str
+    model_id: str | None = None
     small_model_id: str | None = None
     cache_system_prompt: bool = False
     deferrable_tier: str | None = None
@@ -50,25 +60,48 @@ class Route:
     tier: str = "standard"
     small_model_context_tokens: int = 200_000
     max_output_tokens: int = 4_096
+    endpoint: ScaleToZeroEndpoint | None = None
+    endpoint_model: str | None = None
+    fallback_model_id: str | None = None
+
+    @property
+    def bedrock_model_id(self) -> str:
+        """The Bedrock model of the route: `model_id`, or the endpoint's `fallback_model_id`."""
+        model = self.model_id if self.endpoint is None else self.fallback_model_id
+        assert model is not None, f"Route {self.name!r} has no Bedrock model (validate() refuses it)"
+        return model
+
+    @property
+    def bedrock_models(self) -> list[str]:
+        return [m for m in (self.bedrock_model_id, self.small_model_id) if m is not None]
 
     def plan(self) -> RoutePlan:
         return RoutePlan(
             name=self.name,
-            model_id=self.model_id,
+            model_id=self.bedrock_model_id,
             small_model_id=self.small_model_id,
             cache_system_prompt=self.cache_system_prompt,
             tier=self.tier,
             deferrable_tier=self.deferrable_tier,
             deferrable_by_default=self.deferrable_by_default,
+            fallback=self.endpoint is not None,
         )
 
 
 @dataclass(frozen=True)
 class Tenant:
-    """A caller billed separately, with a monthly budget in USD (> 0) enforced per request."""
+    """A caller billed separately, with a monthly budget in USD (> 0) enforced per request.
+
+    - `principals`: the IAM roles or users (objects or ARNs) that act as this tenant; each is granted the URL.
+      A role matches every session of it. A caller that is the principal of one tenant needs no header.
+    - `header_trusted`: any caller the URL's IAM policy admits (`grant_invoke_url`) may name this tenant in
+      `x-inferwise-tenant`; for a trusted upstream service that authenticates its own users. Off by default.
+    """
 
     name: str
     monthly_budget_usd: int | float | Decimal
+    principals: Sequence[iam.IRole | iam.IUser | str] = ()
+    header_trusted: bool = False
 
     @property
     def budget_micro_usd(self) -> int:
@@ -107,11 +140,13 @@ def _unique(prop: str, names: Sequence[str]) -> None:
 
 def _check_route(route: Route, catalog: PriceCatalog, region: str) -> None:
     where = f"Route {route.name!r}"
-    large = _input_price(catalog, route.model_id, region, f"{where} model_id")
+    check_endpoint_route(route)
+    model_prop = "model_id" if route.endpoint is None else "fallback_model_id"
+    large = _input_price(catalog, route.bedrock_model_id, region, f"{where} {model_prop}")
     if route.small_model_id is not None:
         small = _input_price(catalog, route.small_model_id, region, f"{where} small_model_id")
         small_out = catalog.bedrock(route.small_model_id, region, "output").unit_price
-        large_out = catalog.bedrock(route.model_id, region, "output").unit_price
+        large_out = catalog.bedrock(route.bedrock_model_id, region, "output").unit_price
         if small > large or small_out > large_out:
             raise ValueError(
                 f"{where} small_model_id {route.small_model_id!r} costs more than model_id {route.model_id!r} "
@@ -132,7 +167,7 @@ def _check_route(route: Route, catalog: PriceCatalog, region: str) -> None:
     for prop, tier in (("tier", route.tier), ("deferrable_tier", route.deferrable_tier)):
         if tier in (None, "standard"):
             continue
-        models = [m for m in (route.model_id, route.small_model_id) if m is not None]
+        models = route.bedrock_models
         if not any(tier in offered_tiers(catalog, m, region) for m in models):
             raise ValueError(
                 f"{where} {prop} {tier!r}: the catalogue has no {tier} price for "
@@ -185,12 +220,12 @@ def _price_row(catalog: PriceCatalog, model_id: str, region: str, tier: str) -> 
 def gateway_config(
     routes: Sequence[Route], tenants: Sequence[Tenant], catalog: PriceCatalog, region: str
 ) -> dict[str, Any]:
-    """The handler's GATEWAY_CONFIG: routes, budgets in micro-USD, catalogue prices per model and tier."""
-    models = sorted({m for r in routes for m in (r.model_id, r.small_model_id) if m is not None})
+    """The handler's GATEWAY_CONFIG: routes, budgets in micro-USD, catalogue prices per model and tier, and who
+    may act as which tenant (inference profiles are added by the construct, `profiles.profile_config`)."""
     return {
         "routes": {
             r.name: {
-                "model": r.model_id,
+                "model": r.bedrock_model_id,
                 "small": r.small_model_id,
                 "cache": r.cache_system_prompt,
                 "tier": r.tier,
@@ -198,12 +233,23 @@ def gateway_config(
                 "deferrable_default": r.deferrable_by_default,
                 "small_context": r.small_model_context_tokens,
                 "max_tokens": r.max_output_tokens,
+                **(
+                    {"endpoint": [r.endpoint.endpoint_name, component_name(r)]}
+                    if r.endpoint is not None
+                    else {}
+                ),
             }
             for r in routes
         },
         "tenants": {t.name: t.budget_micro_usd for t in tenants},
         "prices": {
             m: {tier: _price_row(catalog, m, region, tier) for tier in offered_tiers(catalog, m, region)}
-            for m in models
+            for m in bedrock_models(routes)
         },
+        **identity_config(tenants, tenant_principals(tenants, allow_shared_principals=True)),
     }
+
+
+def bedrock_models(routes: Sequence[Route]) -> list[str]:
+    """Every Bedrock model of the routes, sorted: the order of GATEWAY_CONFIG `prices` and `profiles`."""
+    return sorted({m for r in routes for m in r.bedrock_models})

@@ -6,6 +6,11 @@ every token line comes from `bedrock_on_demand.on_demand_token_lines`; a Flex or
 handing it a view of the catalogue that answers with the tier's `flex-*` / `priority-*` dimensions.
 
 Baseline: every request straight to the route's large model, Standard tier, no prompt cache, no gateway.
+
+A route whose primary is a SageMaker endpoint (`RoutePlan.fallback`): the endpoint's instance hours are in the
+endpoint's own estimate, so here its calls cost only Lambda time; `GatewayUsage.fallback_share` of the
+route's requests find it scaled to zero and are priced on the Bedrock fallback model like any other call. Its
+baseline is the endpoint alone: no token lines.
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ from inferwise.cost.records import PriceRecord
 PATTERN = "Bedrock inference gateway"
 SERVICE_TIERS = ("standard", "flex", "priority")
 FUNCTION_MEMORY_MB = 256
-METRICS_PER_TENANT_ROUTE = 7
-"""CostUSD, Input/Output/CacheRead/CacheWrite tokens, Escalations, BudgetRefusals (EMF, per tenant x route)."""
+METRICS_PER_TENANT_ROUTE = 8
+"""CostUSD, Input/Output/CacheRead/CacheWrite tokens, Escalations, SkippedEscalations, BudgetRefusals (EMF,
+per tenant x route)."""
+ENDPOINT_METRICS_PER_TENANT_ROUTE = 2
+"""EndpointCalls and Fallbacks, on routes whose primary is a SageMaker endpoint."""
 DYNAMODB_WRITES_PER_CALL = 2
 """A reservation and its settlement: two UpdateItem calls of one write unit each (items stay under 1 KB)."""
 LOG_BYTES_PER_REQUEST = 1_000
@@ -50,6 +58,8 @@ class GatewayUsage:
     - `deferrable_share` (0): share of requests marked deferrable (all of them on `deferrable_by_default`).
     - `seconds_per_call` (2.5): Lambda billed time per model call (it waits for Bedrock's answer).
     - `route_shares` (even): share of requests per route name, summing to 1.
+    - `fallback_share` (0.05): share of requests on routes with a SageMaker endpoint primary that find it
+      scaled to zero (or waking, or in its off-hours) and are answered by the Bedrock fallback model.
     """
 
     requests_per_month: int | float | Decimal = 1_000_000
@@ -62,6 +72,7 @@ class GatewayUsage:
     deferrable_share: float | Decimal = 0.0
     seconds_per_call: float | Decimal = 2.5
     route_shares: tuple[tuple[str, float], ...] = ()
+    fallback_share: float | Decimal = 0.05
 
     def __post_init__(self) -> None:
         TokenUsage(  # the same checks as the on-demand estimator's usage
@@ -71,7 +82,7 @@ class GatewayUsage:
             self.cached_prefix_tokens,
             self.cache_hit_rate,
         )
-        for name in ("small_model_share", "escalation_share", "deferrable_share"):
+        for name in ("small_model_share", "escalation_share", "deferrable_share", "fallback_share"):
             _fraction(getattr(self, name), name)
         seconds = self.seconds_per_call
         if (
@@ -96,6 +107,8 @@ class RoutePlan:
     tier: str = "standard"
     deferrable_tier: str | None = None
     deferrable_by_default: bool = False
+    fallback: bool = False
+    """The route's primary is a SageMaker endpoint; `model_id` is its Bedrock fallback."""
 
 
 class TierCatalog(PriceCatalog):
@@ -166,7 +179,10 @@ def route_share(usage: GatewayUsage, routes: Sequence[RoutePlan], name: str) -> 
 
 
 def model_calls(route: RoutePlan, requests: Decimal, usage: GatewayUsage) -> list[tuple[str, str, Decimal]]:
-    """(role, model id, calls a month) for one route: small-first requests, their escalations, the rest."""
+    """(role, model id, Bedrock calls a month) for one route: small-first requests, their escalations, the
+    rest; on an endpoint route, the requests its fallback answers."""
+    if route.fallback:
+        return [("fallback", route.model_id, requests * Decimal(str(usage.fallback_share)))]
     if route.small_model_id is None:
         return [("large", route.model_id, requests)]
     small = requests * Decimal(str(usage.small_model_share))
@@ -218,21 +234,41 @@ def estimate_gateway(
     requests = Decimal(str(usage.requests_per_month))
     lines: list[CostLine] = []
     baseline: list[CostLine] = []
-    calls = Decimal(0)
+    calls = endpoint_calls = Decimal(0)
     for route in routes:
         share = requests * route_share(usage, routes, route.name)
         lines += _token_lines(route, usage, share, catalog, region)
         calls += sum((c for _, _, c in model_calls(route, share, usage)), Decimal(0))
+        if route.fallback:
+            endpoint_calls += share
+            continue
         plain = TokenUsage(share, usage.input_tokens_per_request, usage.output_tokens_per_request)
         baseline += on_demand_token_lines(
             route.model_id, plain, catalog, region, label=f"{route.name}: large model, standard, no cache: "
         )
-    lines += _platform_lines(usage, requests, calls, tenants * len(routes), catalog, region, creates_key)
-    notes = (
+    endpoint_routes = sum(1 for r in routes if r.fallback)
+    lines += _platform_lines(
+        usage,
+        requests,
+        calls,
+        tenants * len(routes),
+        catalog,
+        region,
+        creates_key,
+        endpoint_calls=endpoint_calls,
+        endpoint_series=tenants * endpoint_routes,
+    )
+    notes: tuple[str, ...] = (
         "Bedrock caches a prefix only from a model-specific minimum length (1,024 tokens for most Claude "
         "models); a shorter system prompt is billed as ordinary input.",
         "Lambda function URLs add no request charge; data transfer out to the internet is not priced.",
     )
+    if endpoint_routes:
+        notes += (
+            "SageMaker endpoint calls are priced in the endpoint's own estimate (instance hours); here they "
+            "cost Lambda time, and the share answered by the Bedrock fallback costs its tokens.",
+        )
+        assumptions = (*assumptions, f"fallback share {usage.fallback_share} on endpoint routes")
     return CostEstimate(
         construct_path="",
         pattern=PATTERN,
@@ -263,9 +299,14 @@ def _platform_lines(
     catalog: PriceCatalog,
     region: str,
     creates_key: bool,
+    *,
+    endpoint_calls: Decimal = Decimal(0),
+    endpoint_series: int = 0,
 ) -> list[CostLine]:
     seconds = Decimal(str(usage.seconds_per_call))
-    gb_seconds = calls * seconds * Decimal(FUNCTION_MEMORY_MB) / Decimal(1024)
+    waits = calls + endpoint_calls
+    gb_seconds = waits * seconds * Decimal(FUNCTION_MEMORY_MB) / Decimal(1024)
+    metrics = METRICS_PER_TENANT_ROUTE * series + ENDPOINT_METRICS_PER_TENANT_ROUTE * endpoint_series
     lines = [
         catalog.line(
             "Lambda requests (function URL)",
@@ -283,7 +324,7 @@ def _platform_lines(
             region,
             "Duration",
             gb_seconds,
-            assumptions=(f"{calls:,.0f} model calls x {seconds} s x {FUNCTION_MEMORY_MB} MB",),
+            assumptions=(f"{waits:,.0f} model calls x {seconds} s x {FUNCTION_MEMORY_MB} MB",),
         ),
         catalog.line(
             "DynamoDB budget reservations and settlements",
@@ -300,8 +341,15 @@ def _platform_lines(
             "standard",
             region,
             "CustomMetric",
-            Decimal(METRICS_PER_TENANT_ROUTE * series),
-            assumptions=(f"{METRICS_PER_TENANT_ROUTE} metrics x {series} tenant-route pairs",),
+            Decimal(metrics),
+            assumptions=(
+                f"{METRICS_PER_TENANT_ROUTE} metrics x {series} tenant-route pairs"
+                + (
+                    f", {ENDPOINT_METRICS_PER_TENANT_ROUTE} more x {endpoint_series} on endpoint routes"
+                    if endpoint_series
+                    else ""
+                ),
+            ),
         ),
         catalog.line(
             "CloudWatch Logs ingestion",
@@ -313,21 +361,21 @@ def _platform_lines(
             assumptions=(f"{LOG_BYTES_PER_REQUEST} bytes of log (EMF line, START/END/REPORT) per request",),
         ),
     ]
-    if creates_key:
-        lines.append(
-            catalog.line(
-                "KMS customer-managed key", "awskms", "standard", region, "CustomerManagedKey", Decimal(1)
-            )
-        )
-        lines.append(
-            catalog.line(
-                "KMS requests (DynamoDB table key)",
-                "awskms",
-                "standard",
-                region,
-                "SymmetricRequests",
-                Decimal(KMS_REQUESTS_PER_MONTH),
-                assumptions=("DynamoDB caches the data key: about one request per 5 minutes",),
-            )
-        )
-    return lines
+    return lines + (_kms_lines(catalog, region) if creates_key else [])
+
+
+def _kms_lines(catalog: PriceCatalog, region: str) -> list[CostLine]:
+    return [
+        catalog.line(
+            "KMS customer-managed key", "awskms", "standard", region, "CustomerManagedKey", Decimal(1)
+        ),
+        catalog.line(
+            "KMS requests (DynamoDB table key)",
+            "awskms",
+            "standard",
+            region,
+            "SymmetricRequests",
+            Decimal(KMS_REQUESTS_PER_MONTH),
+            assumptions=("DynamoDB caches the data key: about one request per 5 minutes",),
+        ),
+    ]

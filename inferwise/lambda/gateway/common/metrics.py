@@ -17,9 +17,13 @@ METRICS = (
     ("CacheReadInputTokens", "Count"),
     ("CacheWriteInputTokens", "Count"),
     ("Escalations", "Count"),
+    ("SkippedEscalations", "Count"),  # streamed small-model answers that would have escalated
     ("BudgetRefusals", "Count"),
 )
 """The metrics of every line (`GatewayUsage` prices len(METRICS) x tenants x routes custom metrics)."""
+ENDPOINT_METRICS = (("EndpointCalls", "Count"), ("Fallbacks", "Count"))
+"""Added on routes whose primary is a SageMaker endpoint: calls to it, and requests it had no capacity for
+(answered by, or refused a budget for, the Bedrock fallback model)."""
 
 
 def emf_line(
@@ -29,7 +33,9 @@ def emf_line(
     properties: Mapping[str, object],
     now_ms: int | None = None,
 ) -> str:
-    """One EMF JSON line: dimensions Tenant and Route, every metric of METRICS (0 when absent)."""
+    """One EMF JSON line: dimensions Tenant and Route, every metric of METRICS (0 when absent), and those of
+    ENDPOINT_METRICS that `values` names."""
+    metrics = METRICS + tuple(m for m in ENDPOINT_METRICS if m[0] in values)
     document: dict[str, object] = {
         "_aws": {
             "Timestamp": int(time.time() * 1000) if now_ms is None else now_ms,
@@ -37,13 +43,13 @@ def emf_line(
                 {
                     "Namespace": NAMESPACE,
                     "Dimensions": [["Tenant", "Route"]],
-                    "Metrics": [{"Name": name, "Unit": unit} for name, unit in METRICS],
+                    "Metrics": [{"Name": name, "Unit": unit} for name, unit in metrics],
                 }
             ],
         },
         "Tenant": tenant,
         "Route": route,
-        **{name: values.get(name, 0) for name, _ in METRICS},
+        **{name: values.get(name, 0) for name, _ in metrics},
         **properties,
     }
     return json.dumps(document, separators=(",", ":"))

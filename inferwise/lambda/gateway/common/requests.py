@@ -1,13 +1,14 @@
 """Read a Lambda function URL event (payload format 2.0) into one Converse request, whatever its shape.
 
-Two request shapes are accepted, non-streaming:
+Two request shapes are accepted, each whole or streamed:
 
 - Bedrock Converse: `{"messages": [{"role", "content": [{"text"}, ...]}], "system": [{"text"}],
   "inferenceConfig": {"maxTokens", "temperature", "topP", "stopSequences"}}` at `/converse`,
-  `/model/<route>/converse` or `/`;
+  `/model/<route>/converse` or `/`; streamed at `/converse-stream` or `/model/<route>/converse-stream`;
 - OpenAI chat completions: `{"model": <route>, "messages": [{"role": "system"|"user"|"assistant",
   "content": str | [{"type": "text", "text"}]}], "max_tokens" | "max_completion_tokens", "temperature",
-  "top_p", "stop"}` at `/v1/chat/completions` or `/chat/completions`.
+  "top_p", "stop", "stream", "stream_options": {"include_usage"}}` at `/v1/chat/completions` or
+  `/chat/completions`.
 
 A malformed body is a `BadRequest` naming the field (HTTP 400).
 """
@@ -17,13 +18,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 TENANT_HEADER = "x-inferwise-tenant"
 ROUTE_HEADER = "x-inferwise-route"
 DEFERRABLE_HEADER = "x-inferwise-deferrable"
 OPENAI_PATHS = ("/v1/chat/completions", "/chat/completions")
+CONVERSE_ENDINGS = ("/converse", "/converse-stream")
 CONVERSE_ROLES = ("user", "assistant")
 
 
@@ -48,6 +50,9 @@ class GatewayRequest:
     max_tokens: int | None
     inference: dict[str, Any] = field(default_factory=dict)
     body_chars: int = 0
+    stream: bool = False  # answer as Server-Sent Events (handler/streaming.py)
+    include_usage: bool = False  # OpenAI stream_options.include_usage: a last chunk with the usage
+    invoke_ids: Mapping[str, str] = field(default_factory=dict)  # model -> the tenant's inference profile ARN
 
 
 def parse_event(event: Mapping[str, Any]) -> GatewayRequest:
@@ -62,17 +67,16 @@ def parse_event(event: Mapping[str, Any]) -> GatewayRequest:
         raise BadRequest("body", f"not valid JSON ({bad.msg} at character {bad.pos})") from None
     if not isinstance(body, dict):
         raise BadRequest("body", f"must be a JSON object, got {type(body).__name__}")
-    tenant = headers.get(TENANT_HEADER, "").strip()
-    if not tenant:
-        raise BadRequest(TENANT_HEADER, "header missing: name the tenant the request is billed to")
+    tenant = headers.get(TENANT_HEADER, "").strip()  # "" when absent; tenancy.resolve_tenant decides
     path = str(event.get("rawPath") or "/")
     deferrable = _deferrable(headers.get(DEFERRABLE_HEADER))
     route = headers.get(ROUTE_HEADER) or None
     if path.rstrip("/") in OPENAI_PATHS or (path == "/" and "model" in body):
         return _openai(body, tenant, route, deferrable, len(text))
-    if path.startswith("/model/") and path.endswith("/converse"):
-        route = route or path[len("/model/") : -len("/converse")] or None
-    return _converse(body, tenant, route, deferrable, len(text))
+    if path.startswith("/model/") and path.endswith(CONVERSE_ENDINGS):
+        route = route or path[len("/model/") : path.rindex("/")] or None
+    request = _converse(body, tenant, route, deferrable, len(text))
+    return replace(request, stream=True) if path.endswith("/converse-stream") else request
 
 
 def _body_text(event: Mapping[str, Any]) -> str:
@@ -127,8 +131,7 @@ def _converse(
 def _openai(
     body: dict[str, Any], tenant: str, route: str | None, deferrable: bool | None, chars: int
 ) -> GatewayRequest:
-    if body.get("stream"):
-        raise BadRequest("stream", "streaming is not supported yet; send stream: false")
+    stream, include_usage = _stream_options(body)
     model = body.get("model")
     if model is not None and not isinstance(model, str):
         raise BadRequest("model", "must be the name of a gateway route")
@@ -161,9 +164,28 @@ def _openai(
     limit = body.get("max_completion_tokens", body.get("max_tokens"))
     field_name = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
     max_tokens = _positive_int(limit, field_name)
-    return GatewayRequest(
+    request = GatewayRequest(
         "openai", tenant, route or model, deferrable, messages, system, max_tokens, inference, chars
     )
+    return replace(request, stream=stream, include_usage=include_usage)
+
+
+def _stream_options(body: dict[str, Any]) -> tuple[bool, bool]:
+    """OpenAI `stream` (null or a boolean) and `stream_options.include_usage` (only with stream: true)."""
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise BadRequest("stream", f"must be true or false, got {stream!r}")
+    options = body.get("stream_options")
+    if options is None:
+        return bool(stream), False
+    if not stream:
+        raise BadRequest("stream_options", "only allowed with stream: true")
+    if not isinstance(options, dict):
+        raise BadRequest("stream_options", "must be an object")
+    include_usage = options.get("include_usage", False)
+    if not isinstance(include_usage, bool):
+        raise BadRequest("stream_options.include_usage", f"must be true or false, got {include_usage!r}")
+    return True, include_usage
 
 
 def _openai_text(content: Any, where: str) -> str:

@@ -63,11 +63,25 @@ def converse_body(response: Mapping[str, Any], model: str) -> dict[str, Any]:
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 
 
-def openai_body(response: Mapping[str, Any], model: str) -> dict[str, Any]:
-    usage = response.get("usage") or {}
+def finish_reason(stop_reason: object) -> str:
+    """The OpenAI `finish_reason` for a Converse `stopReason`."""
+    return _FINISH.get(str(stop_reason), "stop")
+
+
+def openai_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
+    """Converse token usage as OpenAI `usage` (cached and cache-written tokens are prompt tokens)."""
     cached = int(usage.get("cacheReadInputTokens") or 0)
     prompt = int(usage.get("inputTokens") or 0) + cached + int(usage.get("cacheWriteInputTokens") or 0)
     completion = int(usage.get("outputTokens") or 0)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+    }
+
+
+def openai_body(response: Mapping[str, Any], model: str) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -77,13 +91,8 @@ def openai_body(response: Mapping[str, Any], model: str) -> dict[str, Any]:
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": answer_text(response)},
-                "finish_reason": _FINISH.get(str(response.get("stopReason")), "stop"),
+                "finish_reason": finish_reason(response.get("stopReason")),
             }
         ],
-        "usage": {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-            "prompt_tokens_details": {"cached_tokens": cached},
-        },
+        "usage": openai_usage(response.get("usage") or {}),
     }

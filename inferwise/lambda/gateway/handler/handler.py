@@ -2,16 +2,21 @@
 
 Function URL (AWS_IAM auth) handler. For each request:
 
-1. read it (Converse or OpenAI chat-completions shape; `requests.py`), find the tenant and the route;
+1. read it (Converse or OpenAI chat-completions shape; `requests.py`), find the tenant (the one the signer's
+   IAM identity acts as, `tenancy.py`) and the route; a route whose primary is a SageMaker endpoint asks it
+   first and falls back to its Bedrock model only when it has no capacity (`endpoint.py`);
 2. plan the models: the route's small model first when it has one and the request fits its context
    (estimated input tokens + max output tokens), else the large model only;
 3. for each call: pick the service tier, reserve the call's worst case against the tenant's monthly budget
-   (`budget.reserve`), call Converse with a cache point after the system prompt where the route and the
-   model cache, then settle the reservation to the reported usage (`budget.settle`);
+   (`budget.reserve`), call Converse (through the tenant's inference profile) with a cache point after the
+   system prompt where the route and the model cache, then settle the reservation to the reported usage (`budget.settle`);
 4. escalate from the small to the large model when the small one stopped at `max_tokens` or said nothing;
 5. log one EMF line (cost, tokens, cache reads/writes, escalations per tenant and route) and answer in the
    caller's shape. A refused first reservation is HTTP 429; a refused escalation returns the small model's
    answer with `x-inferwise-escalation: refused-budget`.
+
+Streamed requests (OpenAI `stream: true`, `/converse-stream`) are answered by `streaming.py`; on AWS the
+function runs under the gateway's own Runtime API loop (`gateway/runtime`), which streams their bytes.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ..common import budget
 from ..common.config import GatewayConfig, RouteConfig, load_config
+from ..common.endpoint import FALLBACK_HEADER, serve_endpoint
 from ..common.metrics import emf_line
 from ..common.pricing import (
     STANDARD,
@@ -45,6 +51,7 @@ from ..common.responses import (
     http,
     openai_body,
 )
+from ..common.tenancy import resolve_tenant
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -81,6 +88,8 @@ class Outcome:
     usage: Usage = field(default_factory=Usage)
     cost_micro_usd: int = 0
     escalations: int = 0
+    skipped_escalations: int = 0  # streamed answers that would have escalated (streaming.py)
+    endpoint: dict[str, int] = field(default_factory=dict)  # EndpointCalls, Fallbacks (endpoint routes)
     models: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
 
@@ -94,21 +103,34 @@ def serve(
     table: str,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     emit: Callable[[str], None] = print,
+    sagemaker: Any = None,
 ) -> dict[str, Any]:
     try:
-        request = parse_event(event)
-        route = _route(config, request)
-        if request.tenant not in config.tenants:
-            raise BadRequest("x-inferwise-tenant", f"unknown tenant {request.tenant!r}", status=403)
-        max_tokens = request.max_tokens or route.max_tokens
-        if max_tokens > route.max_tokens:
-            raise BadRequest(
-                "maxTokens" if request.shape == "converse" else "max_tokens",
-                f"at most {route.max_tokens} on route {route.name!r}, got {max_tokens}",
-            )
+        request, route, max_tokens = prepare(event, config)
     except BadRequest as bad:
         return error(bad.status, "invalid_request", bad.message, field=bad.field)
-    return _run(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit)
+    if request.stream:  # without the streaming runtime: the same SSE body, sent whole
+        from .streaming import buffered  # streaming builds on this module
+
+        return buffered(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit)
+    return _run(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit, sagemaker)
+
+
+def prepare(event: Mapping[str, Any], config: GatewayConfig) -> tuple[GatewayRequest, RouteConfig, int]:
+    """The request, its route and its max output tokens; `BadRequest` when it cannot be served."""
+    request = parse_event(event)
+    tenant = resolve_tenant(config, event, request.tenant)  # bound to the caller's IAM identity
+    request = replace(request, tenant=tenant, invoke_ids=config.invoke_ids(tenant))
+    route = _route(config, request)
+    if route.endpoint is not None and request.stream:
+        raise BadRequest("stream", f"route {route.name!r} answers from a SageMaker endpoint: stream: false")
+    max_tokens = request.max_tokens or route.max_tokens
+    if max_tokens > route.max_tokens:
+        raise BadRequest(
+            "maxTokens" if request.shape == "converse" else "max_tokens",
+            f"at most {route.max_tokens} on route {route.name!r}, got {max_tokens}",
+        )
+    return request, route, max_tokens
 
 
 def _route(config: GatewayConfig, request: GatewayRequest) -> RouteConfig:
@@ -134,6 +156,7 @@ def _run(
     table: str,
     now: Callable[[], datetime],
     emit: Callable[[str], None],
+    sagemaker: Any = None,
 ) -> dict[str, Any]:
     input_estimate = estimated_input_tokens(request.body_chars)
     fits_small = input_estimate + max_tokens <= route.small_context
@@ -142,6 +165,12 @@ def _run(
     outcome = Outcome()
     response: Mapping[str, Any] | None = None
     headers: dict[str, str] = {}
+    if route.endpoint is not None:  # the endpoint first; Bedrock (budgeted) when it has no capacity
+        served = serve_endpoint(sagemaker or _client("sagemaker-runtime"), route, request, max_tokens, emit)
+        if served is not None:
+            return served
+        headers[FALLBACK_HEADER] = "bedrock"
+        outcome.endpoint = {"EndpointCalls": 1, "Fallbacks": 1}
     for position, model in enumerate(m for m in plan if m):
         tier = config.tier_for(route, model, deferrable)
         prices = config.prices_for(model, tier)
@@ -150,8 +179,11 @@ def _run(
         held = budget.reserve(dynamodb, table, request.tenant, config.tenants[request.tenant], worst, now())
         if isinstance(held, budget.Refusal):
             if response is None:
-                emit(emf_line(request.tenant, route.name, {"BudgetRefusals": 1}, {"model": model}))
-                return budget_refused(held, now().timestamp())
+                refusals = {"BudgetRefusals": 1, **outcome.endpoint}
+                emit(emf_line(request.tenant, route.name, refusals, {"model": model}))
+                refused = budget_refused(held, now().timestamp())
+                refused["headers"] |= headers
+                return refused
             headers["x-inferwise-escalation"] = "refused-budget"
             break
         if position > 0:
@@ -195,11 +227,21 @@ def _converse(
     max_tokens: int,
     caching: bool,
 ) -> Mapping[str, Any]:
+    result: Mapping[str, Any] = bedrock.converse(
+        **converse_arguments(request, model, tier, max_tokens, caching)
+    )
+    return result
+
+
+def converse_arguments(
+    request: GatewayRequest, model: str, tier: str, max_tokens: int, caching: bool
+) -> dict[str, Any]:
+    """The Converse (or ConverseStream) arguments: cache point after the system prompt, tier, max tokens."""
     system = list(request.system)
     if caching and "cachePoint" not in system[-1]:
         system.append({"cachePoint": {"type": "default"}})
     arguments: dict[str, Any] = {
-        "modelId": model,
+        "modelId": request.invoke_ids.get(model, model),  # the tenant's inference profile; prices by `model`
         "messages": request.messages,
         "inferenceConfig": {**request.inference, "maxTokens": max_tokens},
     }
@@ -207,8 +249,7 @@ def _converse(
         arguments["system"] = system
     if tier != STANDARD:
         arguments["serviceTier"] = {"type": tier}
-    result: Mapping[str, Any] = bedrock.converse(**arguments)
-    return result
+    return arguments
 
 
 def _bedrock_failure(
@@ -237,6 +278,13 @@ def _emit(emit: Callable[[str], None], request: GatewayRequest, route: RouteConf
         "CacheReadInputTokens": outcome.usage.cache_read_tokens,
         "CacheWriteInputTokens": outcome.usage.cache_write_tokens,
         "Escalations": outcome.escalations,
+        "SkippedEscalations": outcome.skipped_escalations,
+        **outcome.endpoint,
     }
-    properties = {"models": list(outcome.models), "tiers": list(outcome.tiers), "shape": request.shape}
+    properties = {
+        "models": list(outcome.models),
+        "tiers": list(outcome.tiers),
+        "shape": request.shape,
+        "stream": request.stream,
+    }
     emit(emf_line(request.tenant, route.name, values, properties, int(time.time() * 1000)))
