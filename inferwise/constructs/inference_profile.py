@@ -142,10 +142,10 @@ def invoke_statements(
     scope: Construct,
     model_id: str,
     *,
-    through: str | None = None,
+    through: str | Sequence[str] = (),
     actions: Sequence[str] = INVOKE_ACTIONS,
 ) -> list[iam.PolicyStatement]:
-    """`actions` on what calling `model_id` needs, `through` an application profile's ARN when given.
+    """`actions` on what calling `model_id` needs, `through` one or more application profiles' ARNs if given.
 
     The profiles (`through`, the system profile `model_id` names) are allowed as resources; the foundation model
     only with `bedrock:InferenceProfileArn` equal to one of them, so a role can reach the model only through
@@ -153,7 +153,7 @@ def invoke_statements(
     docs/aws-facts.md#batch-iam). A plain foundation model called directly is one unconditioned statement.
     """
     arns = model_arns(scope, model_id)
-    profiles = ([through] if through is not None else []) + arns[:-1]
+    profiles = ([through] if isinstance(through, str) else list(through)) + arns[:-1]
     foundation = arns[-1:]
     if not profiles:
         return [iam.PolicyStatement(actions=list(actions), resources=foundation)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 
 from inferwise.stacks.bedrock_batch import BatchInferenceStack
+from inferwise.stacks.gateway import GatewayStack
 from inferwise.stacks.guardrails import CostGuardrailsStack
 from inferwise.stacks.scale_to_zero import ScaleToZeroEndpointStack
 from inferwise.stacks.spot_fleet import SpotFleetStack
@@ -18,6 +19,7 @@ REFERENCE_REGION = "us-east-1"
 REFERENCE_STACKS: tuple[tuple[str, type[cdk.Stack]], ...] = (
     ("BatchInferenceStack", BatchInferenceStack),
     ("CostGuardrailsStack", CostGuardrailsStack),
+    ("GatewayStack", GatewayStack),
     ("ScaleToZeroEndpointStack", ScaleToZeroEndpointStack),
     ("SpotFleetStack", SpotFleetStack),
 )

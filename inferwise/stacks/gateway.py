@@ -60,8 +60,6 @@ class GatewayStack(cdk.Stack):
         self.gateway = InferenceGateway(
             self, "Gateway", routes=REFERENCE_ROUTES, tenants=tenants, usage=REFERENCE_USAGE
         )
-        self.guardrails = reference_guardrails(
-            self, services=["Amazon Bedrock", "AWS Lambda", "Amazon DynamoDB"]
-        )
+        self.guardrails = reference_guardrails(self, watch=[self.gateway])
         cdk.CfnOutput(self, "GatewayUrl", value=self.gateway.url)
         cdk.CfnOutput(self, "BudgetTableName", value=self.gateway.table.table_name)

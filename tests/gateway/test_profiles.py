@@ -24,12 +24,23 @@ def _synth(**props: Any) -> tuple[cdk.Stack, InferenceGateway, assertions.Templa
     return stack, gateway, assertions.Template.from_stack(stack)
 
 
+def _invoke_statements(template: assertions.Template) -> list[dict[str, Any]]:
+    found = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "bedrock:InvokeModel" in statement["Action"]
+    ]
+    assert found, "no bedrock:InvokeModel statement"
+    return found
+
+
 def _invoke_resources(template: assertions.Template) -> list[Any]:
-    for policy in template.find_resources("AWS::IAM::Policy").values():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            if "bedrock:InvokeModel" in statement["Action"]:
-                return list(statement["Resource"])
-    raise AssertionError("no bedrock:InvokeModel statement")
+    return [r for s in _invoke_statements(template) for r in _as_list(s["Resource"])]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def test_one_tagged_profile_per_tenant_and_model() -> None:
@@ -80,6 +91,10 @@ def test_the_function_may_invoke_exactly_the_profiles_and_what_they_copy() -> No
     ):
         assert name in text
     assert len(copied) == 5  # two system profiles, their two models in every Region, Nova Pro here
+    for statement in _invoke_statements(template):  # a foundation model only through the tenants' profiles
+        if "foundation-model/" in json.dumps(statement["Resource"]):
+            allowed = _as_list(statement["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"])
+            assert [arn for arn in allowed if arn in profile_arns], statement
     (function,) = template.find_resources("AWS::Lambda::Function").values()
     config = json.dumps(function["Properties"]["Environment"]["Variables"]["GATEWAY_CONFIG"])
     assert config.count("InferenceProfileId") == 6 and "application-inference-profile/" in config

@@ -451,6 +451,37 @@ def application_profile_arns_for_moto(template: dict[str, Any]) -> list[MotoPatc
     return patches
 
 
+def _gets_unmodeled(node: Any, unmodeled: set[str]) -> bool:
+    """Whether `node` takes a `Fn::GetAtt` of a resource in `unmodeled`."""
+    if isinstance(node, dict):
+        if list(node) == ["Fn::GetAtt"] and node["Fn::GetAtt"][0] in unmodeled:
+            return True
+        return any(_gets_unmodeled(value, unmodeled) for value in node.values())
+    if isinstance(node, list):
+        return any(_gets_unmodeled(value, unmodeled) for value in node)
+    return False
+
+
+def outputs_of_unmodeled_resources(template: dict[str, Any]) -> list[MotoPatch]:
+    """Replace (in place) each output that reads an attribute of a type moto skips by a placeholder text.
+
+    moto 5.2.5 checks every output's `Fn::GetAtt` against its own resource models and fails the whole
+    deploy on a type it does not model (`AWS::Lambda::Url`, the gateway's function URL).
+    """
+    modeled = moto_modeled_types()
+    unmodeled = {
+        logical_id
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource.get("Type") not in modeled
+    }
+    patches: list[MotoPatch] = []
+    for name, output in template.get("Outputs", {}).items():
+        if _gets_unmodeled(output.get("Value"), unmodeled):
+            output["Value"] = f"moto-placeholder-{name}"
+            patches.append(MotoPatch(name, "output of a type moto skips -> a placeholder text"))
+    return patches
+
+
 def patch_template_for_moto(template: Mapping[str, Any]) -> tuple[dict[str, Any], list[MotoPatch]]:
     """A patched deep copy of `template` that moto deploys, and the list of changes made."""
     patched = copy.deepcopy(dict(template))
@@ -459,6 +490,7 @@ def patch_template_for_moto(template: Mapping[str, Any]) -> tuple[dict[str, Any]
         *replace_unknown_instance_types(patched),
         *kms_key_tags_in_kms_shape(patched),
         *application_profile_arns_for_moto(patched),
+        *outputs_of_unmodeled_resources(patched),
     ]
     return patched, patches
 

@@ -15,69 +15,42 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
-from inferwise.stacks import REFERENCE_STACKS, add_reference_stacks
+from inferwise.stacks import REFERENCE_STACKS
 from tests.fixtures.fixture_stack import FixtureStack
 from tests.harness.moto_deploy import (
     MOTO_FALLBACK_INSTANCE_TYPE,
     CdkCli,
-    MotoServer,
     expected_moto_resources,
     moto_accepts_instance_type,
     moto_modeled_types,
     patch_template_for_moto,
     patched_assembly_copy,
-    running_moto_server,
     stack_resources,
     template_file,
 )
-from tests.harness.synth import CONTEXT
+from tests.integration.conftest import logical_id_like as _logical_id
+from tests.integration.conftest import synth_plain
 
 REFERENCE_STACK_NAMES = [name for name, _ in REFERENCE_STACKS]
 FIXTURE_STACK = "Fixture"
-
-
-def _synth_plain(outdir: Path, build: Any) -> Path:
-    """Synthesize a plain app (the reference app's context, no nag, no cost plugin) into `outdir`."""
-    app = cdk.App(outdir=str(outdir), context=CONTEXT)
-    build(app)
-    app.synth()
-    return outdir
-
-
-@pytest.fixture(scope="session")
-def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    with running_moto_server(tmp_path_factory.mktemp("moto") / "moto-server.log") as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def cdk_cli(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> CdkCli:
-    return CdkCli(moto_server, home=tmp_path_factory.mktemp("cdk-cli-home"))
 
 
 @pytest.fixture(scope="session")
 def fixture_cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture stack, patched for moto's gaps (its KMS key now carries the inferwise tags, which moto's
     KMS cannot take from CloudFormation) in a copy, as the reference stacks are."""
-    synthesized = _synth_plain(
+    synthesized = synth_plain(
         tmp_path_factory.mktemp("fixture-plain-cdk-out"), lambda app: FixtureStack(app, FIXTURE_STACK)
     )
     patched, _ = patched_assembly_copy(
         synthesized, tmp_path_factory.mktemp("fixture-moto") / "cdk.out", FIXTURE_STACK
     )
     return patched
-
-
-@pytest.fixture(scope="session")
-def reference_cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _synth_plain(tmp_path_factory.mktemp("reference-plain-cdk-out"), add_reference_stacks)
 
 
 @pytest.fixture
@@ -93,12 +66,6 @@ def _physical_ids(resources: dict[str, dict[str, Any]], resource_type: str) -> d
         for logical_id, summary in resources.items()
         if summary["ResourceType"] == resource_type
     }
-
-
-def _logical_id(resources: dict[str, dict[str, Any]], resource_type: str, contains: str) -> str:
-    matches = [lid for lid, s in resources.items() if s["ResourceType"] == resource_type and contains in lid]
-    assert len(matches) == 1, f"expected one {resource_type} named like {contains!r}, got {matches}"
-    return matches[0]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -538,3 +505,25 @@ def test_spot_fleet_instance_role_has_no_managed_policy_and_no_session_manager(
             actions += [action] if isinstance(action, str) else action
     assert "autoscaling:CompleteLifecycleAction" in actions
     assert not [a for a in actions if a.startswith(("ssm", "ec2messages"))]
+
+
+def test_moto_patch_replaces_outputs_that_read_a_type_moto_skips() -> None:
+    """moto fails a whole deploy on an output's `Fn::GetAtt` of a type it does not model (AWS::Lambda::Url)."""
+    template = {
+        "Resources": {
+            "Url": {"Type": "AWS::Lambda::Url", "Properties": {}},
+            "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+        },
+        "Outputs": {
+            "GatewayUrl": {"Value": {"Fn::GetAtt": ["Url", "FunctionUrl"]}},
+            "TableName": {"Value": {"Ref": "Table"}},
+            "TableArn": {"Value": {"Fn::GetAtt": ["Table", "Arn"]}},
+        },
+    }
+    patched, patches = patch_template_for_moto(template)
+    assert patched["Outputs"]["GatewayUrl"] == {"Value": "moto-placeholder-GatewayUrl"}
+    assert patched["Outputs"]["TableArn"] == template["Outputs"]["TableArn"]
+    assert patched["Outputs"]["TableName"] == template["Outputs"]["TableName"]
+    assert [(p.logical_id, p.change) for p in patches] == [
+        ("GatewayUrl", "output of a type moto skips -> a placeholder text")
+    ]

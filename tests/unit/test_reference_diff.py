@@ -41,7 +41,7 @@ constructs:
 BASE_SHA = "3f2c1a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39"
 HEAD_SHA = "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a08"
 COMMENT_FLAGS = [
-    "--format", "md", "--fail-increase-percent", "25", "--generated-at", "2026-11-23T10:00:00Z",
+    "--format", "md", "--fail-increase-percent", "10", "--generated-at", "2026-11-23T10:00:00Z",
     "--base-ref", BASE_SHA, "--head-ref", HEAD_SHA, "--chart",
 ]  # fmt: skip
 """The flags of the docs example (the command docs/pull-requests.md shows)."""
@@ -172,7 +172,7 @@ def test_added_removed_and_usage_file_rows(comment: Run) -> None:
     assert rows["SpotFleetStack/Chat"][0] == "removed" and rows["SpotFleetStack/Chat"][2] == "-"
     assert rows["SpotFleetStack/Chat"][3] == "-" + rows["SpotFleetStack/Chat"][1]
     assert rows["BatchInferenceStack/Summaries ‡"][0] == "changed"  # its figures come from the usage file
-    assert rows["*3 unchanged*"][3] == "$0.00"
+    assert rows["*5 unchanged*"][3] == "$0.00"
     assert (
         "‡ Set by a usage file: `records_per_month=2000000` (constructs.BatchInferenceStack/Summaries"
         in comment.out
@@ -187,7 +187,7 @@ def test_the_crossed_threshold_is_stated_in_words(comment: Run) -> None:
     assert comment.code == 1
     [fails] = [line for line in comment.out.splitlines() if line.startswith("**Fails:**")]
     assert re.fullmatch(
-        r"\*\*Fails:\*\* monthly increase \+\d+\.\d% is above `--fail-increase-percent 25`\.", fails
+        r"\*\*Fails:\*\* monthly increase \+\d+\.\d% is above `--fail-increase-percent 10`\.", fails
     )
     sentence = fails.removeprefix("**Fails:** ").rstrip(".").replace("`", "")
     assert comment.err == f"inferwise diff: threshold crossed: {sentence}\n"

@@ -59,7 +59,7 @@ class ModelAccess:
         self, scope: Construct, actions: Sequence[str] = INVOKE_ACTIONS
     ) -> list[iam.PolicyStatement]:
         """`actions` on `resources`, the foundation model only through the profiles (see `invoke_statements`)."""
-        return invoke_statements(scope, self.model.model_id, through=self.through, actions=actions)
+        return invoke_statements(scope, self.model.model_id, through=self.through or (), actions=actions)
 
     @property
     def model_uses(self) -> tuple[ModelUse, ...]:

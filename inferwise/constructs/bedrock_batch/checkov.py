@@ -1,23 +1,21 @@
 """What the pipeline does about the Checkov policy checks users run on CDK output.
 
-Cheap fixes are made where the resources are built (log groups and function environments are encrypted
-with the pipeline's key when the pipeline created that key); each deliberate deviation gets a Checkov skip
-with its written reason here, as cdk-nag findings get acknowledgements.
+Cheap fixes are made where the resources are built (function environments are encrypted with the
+pipeline's key, log groups too when the pipeline created that key: `inferwise.constructs.log_encryption`);
+each deliberate deviation gets a Checkov skip with its written reason here, as cdk-nag findings get
+acknowledgements.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 
-from inferwise.constructs.nag import CHECKOV_REASONS, checkov_skip
+from inferwise.constructs.log_encryption import skip_unencrypted_log_groups
+from inferwise.constructs.nag import checkov_skip
 
 if TYPE_CHECKING:
     from inferwise.constructs.bedrock_batch.construct import BedrockBatchPipeline
@@ -53,37 +51,6 @@ TABLE_RECOVERY = (
 )
 
 
-def logs_encryption_key(pipeline: BedrockBatchPipeline) -> kms.IKey | None:
-    """The pipeline's key for its log groups, allowed to the CloudWatch Logs service of this Region, when the
-    pipeline created the key; `None` (service-owned encryption) for a key the user passed, whose policy the
-    pipeline cannot change."""
-    if not pipeline.creates_key:
-        return None
-    stack = cdk.Stack.of(pipeline)
-    pipeline.key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="CloudWatchLogsUseOfTheKey",
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-            resources=["*"],
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": (
-                        f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
-                    )
-                }
-            },
-        )
-    )
-    return pipeline.key
-
-
 def acknowledge_checkov(pipeline: BedrockBatchPipeline) -> None:
     """Skip, with reasons, the Checkov checks the pipeline deviates from on purpose."""
     for child in pipeline.node.find_all():
@@ -96,5 +63,4 @@ def acknowledge_checkov(pipeline: BedrockBatchPipeline) -> None:
                 checkov_skip(child, "CKV_AWS_18", ACCESS_LOG_RECURSION)
         elif isinstance(child, dynamodb.CfnTable):
             checkov_skip(child, "CKV_AWS_28", TABLE_RECOVERY)
-        elif isinstance(child, logs.CfnLogGroup) and not pipeline.creates_key:
-            checkov_skip(child, "CKV_AWS_158", CHECKOV_REASONS["log-group-kms"])
+    skip_unencrypted_log_groups(pipeline)

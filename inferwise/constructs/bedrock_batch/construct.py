@@ -23,7 +23,7 @@ from constructs import Construct
 import inferwise
 from inferwise.constructs.bedrock_batch import iam as grants
 from inferwise.constructs.bedrock_batch.attribution import model_access
-from inferwise.constructs.bedrock_batch.checkov import acknowledge_checkov, logs_encryption_key
+from inferwise.constructs.bedrock_batch.checkov import acknowledge_checkov
 from inferwise.constructs.bedrock_batch.props import (
     COLLECT_METRICS,
     DEFAULT_MAX_CONCURRENT_JOBS,
@@ -40,6 +40,7 @@ from inferwise.constructs.bedrock_batch.props import (
     validate_props,
 )
 from inferwise.constructs.bedrock_batch.state_machine import definition
+from inferwise.constructs.log_encryption import logs_encryption_key
 from inferwise.cost.catalog import PriceCatalog, catalog_for
 from inferwise.cost.estimators.bedrock_batch import (
     EPHEMERAL_DEFAULT_MB,
@@ -282,7 +283,7 @@ class BedrockBatchPipeline(Construct):
             enable_key_rotation=True,
             description="Encrypts the Bedrock batch pipeline's buckets, token table and topic",
         )
-        self._logs_key = logs_encryption_key(self)
+        self._logs_key = logs_encryption_key(self, self.key, creates_key=self.creates_key)
         self.access_log_bucket = s3.Bucket(
             self,
             "AccessLogs",

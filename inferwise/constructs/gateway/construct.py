@@ -16,11 +16,13 @@ from constructs import Construct
 
 import inferwise
 from inferwise.constructs.gateway import iam as grants
+from inferwise.constructs.gateway.checkov import acknowledge_checkov
 from inferwise.constructs.gateway.environment import function_config
 from inferwise.constructs.gateway.fallback import grant_endpoints
 from inferwise.constructs.gateway.principals import tenant_principals
-from inferwise.constructs.gateway.profiles import gateway_model_uses, invoke_resources, tenant_profiles
+from inferwise.constructs.gateway.profiles import gateway_model_uses, invoke_statements, tenant_profiles
 from inferwise.constructs.gateway.props import Route, Tenant, bedrock_models, validate
+from inferwise.constructs.log_encryption import logs_encryption_key
 from inferwise.constructs.validation import check_bool
 from inferwise.cost.catalog import catalog_for
 from inferwise.cost.estimators.gateway import FUNCTION_MEMORY_MB, GatewayUsage, estimate_gateway
@@ -97,8 +99,8 @@ class InferenceGateway(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         self.function = self._function(config)
-        resources = invoke_resources(self, self.inference_profiles, models)
-        grants.grant_function(self, self.function, resources, self.table, self.key)
+        statements = invoke_statements(self, self.inference_profiles, models, grants.INVOKE_ACTIONS)
+        grants.grant_function(self, self.function, statements, self.table, self.key)
         grant_endpoints(self.function, routes)
         granted: dict[str, iam.Grant] = {}
         for principal in (p for listed in principals.values() for p in listed):
@@ -120,6 +122,7 @@ class InferenceGateway(Construct):
             assumptions=region_assumptions,
         )
         self.cost_estimate = record_estimate(self, estimate, main, extra_assumptions=usage_from_file)
+        acknowledge_checkov(self)
 
     def grant_invoke_url(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow `grantee` to call the gateway's URL (lambda:InvokeFunctionUrl, AWS_IAM auth). Tenant principals
@@ -128,7 +131,11 @@ class InferenceGateway(Construct):
 
     def _function(self, config: str) -> lambda_.Function:
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
+            self,
+            "Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            encryption_key=logs_encryption_key(self, self.key, creates_key=self.creates_key),
         )
         role = iam.Role(
             self,
@@ -159,6 +166,7 @@ class InferenceGateway(Construct):
                 "GATEWAY_CONFIG": config,
                 "AWS_LAMBDA_EXEC_WRAPPER": EXEC_WRAPPER,
             },
+            environment_encryption=self.key,
             log_group=self.log_group,
             role=role,
         )

@@ -24,14 +24,15 @@ INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"
 def grant_function(
     scope: Construct,
     function: lambda_.Function,
-    invoke_resources: Sequence[str],
+    invoke_statements: Sequence[iam.PolicyStatement],
     table: dynamodb.Table,
     key: kms.IKey,
 ) -> None:
-    """`invoke_resources`: the tenants' inference profiles and what they copy (`profiles.invoke_resources`)."""
+    """`invoke_statements`: Bedrock through the tenants' inference profiles (`profiles.invoke_statements`)."""
     stack = cdk.Stack.of(scope)
-    resources = list(dict.fromkeys(invoke_resources))
-    function.add_to_role_policy(iam.PolicyStatement(actions=INVOKE_ACTIONS, resources=resources))
+    for statement in invoke_statements:
+        function.add_to_role_policy(statement)
+    resources = [arn for statement in invoke_statements for arn in statement.resources]
     function.add_to_role_policy(
         iam.PolicyStatement(actions=["dynamodb:UpdateItem", "dynamodb:GetItem"], resources=[table.table_arn])
     )
@@ -51,7 +52,8 @@ def grant_function(
                     reason=(
                         "A cross-Region inference profile routes each call to the model in any Region it "
                         "serves, so InvokeModel must be allowed on the foundation model in every Region; the "
-                        "model itself is named, and the profile ARN is in the same statement."
+                        "model itself is named, and only through the tenants' profiles "
+                        "(bedrock:InferenceProfileArn)."
                     ),
                 )
             )

@@ -18,9 +18,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from inferwise.constructs.inference_profile import ApplicationInferenceProfile, ModelUse, model_arns
+from inferwise.constructs.inference_profile import ApplicationInferenceProfile, ModelUse
+from inferwise.constructs.inference_profile import invoke_statements as profile_invoke_statements
 
 TENANT_TAG = "inferwise:tenant"
 PROFILE_ID_BYTES = 12
@@ -75,16 +77,16 @@ def profile_bounds(profiles: Profiles) -> dict[str, int]:
     }
 
 
-def invoke_resources(scope: Construct, profiles: Profiles, models: Sequence[str]) -> list[str]:
-    """What the function may invoke: every profile's `invoke_resources` (the profile, and what it copies), or the
-    models themselves without profiles."""
-    if not profiles:
-        return sorted({arn for model in models for arn in model_arns(scope, model)})
-    arns: dict[str, None] = {}
-    for by_model in profiles.values():
-        for profile in by_model.values():
-            arns |= dict.fromkeys(profile.invoke_resources)
-    return list(arns)
+def invoke_statements(
+    scope: Construct, profiles: Profiles, models: Sequence[str], actions: Sequence[str]
+) -> list[iam.PolicyStatement]:
+    """What the function may invoke, per model: the tenants' profiles of it (and the system profile they copy),
+    the foundation model only through them; or the models themselves without profiles."""
+    statements: list[iam.PolicyStatement] = []
+    for model in models:
+        through = [by_model[model].arn for by_model in profiles.values() if model in by_model]
+        statements += profile_invoke_statements(scope, model, through=through, actions=actions)
+    return statements
 
 
 def gateway_model_uses(profiles: Profiles, models: Sequence[str]) -> tuple[ModelUse, ...]:

@@ -25,6 +25,8 @@ from inferwise.cost.model import CostEstimate, CostLine, PricingCategory
 from inferwise.cost.records import PriceRecord
 
 PATTERN = "Bedrock inference gateway"
+BASELINE_PATTERN = "large model, no cache, Standard"
+"""The baseline: every request to its route's large model, no prompt cache, the Standard tier."""
 SERVICE_TIERS = ("standard", "flex", "priority")
 FUNCTION_MEMORY_MB = 256
 METRICS_PER_TENANT_ROUTE = 8
@@ -274,7 +276,9 @@ def estimate_gateway(
         pattern=PATTERN,
         region=region,
         lines=tuple(lines),
-        baseline=CostEstimate(construct_path="", pattern=PATTERN, region=region, lines=tuple(baseline)),
+        baseline=CostEstimate(
+            construct_path="", pattern=BASELINE_PATTERN, region=region, lines=tuple(baseline)
+        ),
         assumptions=(*_usage_text(usage), *assumptions),
         notes=notes,
     )
