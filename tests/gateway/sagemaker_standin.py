@@ -13,12 +13,11 @@ import json
 import threading
 import urllib.parse
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from tests.gateway.loopback import Loopback, QuietHandler
 from tests.gateway.support import REGION
 
 NO_CAPACITY_MESSAGE = (
@@ -59,14 +58,12 @@ class SageMakerStandIn:
         self._lock = threading.Lock()
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 path = urllib.parse.unquote(self.path)
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 if not (path.startswith("/endpoints/") and path.endswith("/invocations")):
-                    return self._send(404, {"message": f"no route {path}"})
+                    return self.send_json(404, {"message": f"no route {path}"})
                 endpoint = path[len("/endpoints/") : -len("/invocations")]
                 component = self.headers.get("X-Amzn-SageMaker-Inference-Component", "")
                 with stand_in._lock:
@@ -74,39 +71,12 @@ class SageMakerStandIn:
                 answer = dict(stand_in.behaviour(endpoint, component, body))
                 status = answer.pop("_status", 200)
                 headers = {"x-amzn-errortype": answer.pop("_error")} if "_error" in answer else {}
-                self._send(status, answer, headers)
+                self.send_json(status, answer, headers)
 
-            def _send(
-                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
-            ) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+        self.loopback = Loopback(Handler)
 
     def client(self) -> Any:
-        return boto3.client(
-            "sagemaker-runtime",
-            region_name=REGION,
-            endpoint_url=self.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"max_attempts": 1}),
-        )
+        return self.loopback.client("sagemaker-runtime", REGION, Config(retries={"max_attempts": 1}))
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()

@@ -20,8 +20,9 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.gateway.loopback import Loopback, QuietHandler
 
 CUT = object()
 """Yielded by a stream behaviour: the stand-in drops the connection there, without a final chunk."""
@@ -115,8 +116,7 @@ class FakeRuntimeAPI:
         self.closed = False
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(QuietHandler):
             disable_nagle_algorithm = True
 
             def handle(self) -> None:
@@ -175,13 +175,8 @@ class FakeRuntimeAPI:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.loopback = Loopback(Handler, poll_interval=0.05)
+        self.address = self.loopback.address
 
     def invoke(self, event: dict[str, Any]) -> str:
         request_id = str(uuid.uuid4())
@@ -204,8 +199,7 @@ class FakeRuntimeAPI:
 
     def close(self) -> None:
         self.closed = True
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()
 
 
 def parse_sse(payload: bytes) -> list[tuple[str | None, str]]:

@@ -14,13 +14,12 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from tests.gateway.loopback import Loopback, QuietHandler
 from tests.gateway.streams import converse_events, stream_frames
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "inferwise" / "lambda"
@@ -64,8 +63,7 @@ class StandIn:
         self._lock = threading.Lock()
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(QuietHandler):
             disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
 
             def do_POST(self) -> None:
@@ -74,14 +72,14 @@ class StandIn:
                 if path.startswith("/model/") and path.endswith("/converse-stream"):
                     return self._stream(path[len("/model/") : -len("/converse-stream")], body)
                 if not (path.startswith("/model/") and path.endswith("/converse")):
-                    return self._send(404, {"message": f"no route {path}"})
+                    return self.send_json(404, {"message": f"no route {path}"})
                 model = path[len("/model/") : -len("/converse")]
                 with stand_in._lock:
                     stand_in.calls.append((model, body))
                 answer = stand_in.behaviour(model, body)
                 status = answer.pop("_status", 200)
                 headers = {"x-amzn-errortype": answer.pop("_error")} if "_error" in answer else {}
-                self._send(status, answer, headers)
+                self.send_json(status, answer, headers)
 
             def _stream(self, model: str, body: dict[str, Any]) -> None:
                 """ConverseStream: one event-stream message per HTTP chunk, flushed as it is produced."""
@@ -90,7 +88,7 @@ class StandIn:
                 answer = stand_in.stream_behaviour(model, body)
                 if isinstance(answer, dict):
                     status = answer.pop("_status", 200)
-                    return self._send(status, answer, {"x-amzn-errortype": answer.pop("_error", "")})
+                    return self.send_json(status, answer, {"x-amzn-errortype": answer.pop("_error", "")})
                 self.send_response(200)
                 self.send_header("content-type", "application/vnd.amazon.eventstream")
                 self.send_header("transfer-encoding", "chunked")
@@ -108,40 +106,14 @@ class StandIn:
                     self.wfile.flush()
                 stand_in.stream_finished_at.append(time.monotonic())
 
-            def _send(
-                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
-            ) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+        self.loopback = Loopback(Handler)
 
     def client(self) -> Any:
-        return boto3.client(
-            "bedrock-runtime",
-            region_name=REGION,
-            endpoint_url=self.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"max_attempts": 1}, max_pool_connections=64),
-        )
+        config = Config(retries={"max_attempts": 1}, max_pool_connections=64)
+        return self.loopback.client("bedrock-runtime", REGION, config)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()
 
 
 @contextmanager

@@ -419,73 +419,68 @@ _BIG = ["--requests-per-month", "3000000", "--input-tokens", "1000", "--output-t
 
 
 @pytest.mark.parametrize(
-    ("argv", "start"),
+    ("flags", "start"),
     [
         (
-            ["--model", "meta.llama3-1-70b-instruct-v1:0", "--instance-type", "inf2.xlarge"],
+            "--model meta.llama3-1-70b-instruct-v1:0 --instance-type inf2.xlarge",
             "inferwise compare: --instance-type 'inf2.xlarge' cannot hold meta-llama/Llama-3.1-70B-Instruct at bf16: "
             "inf2.xlarge does not fit: 141.2 GB of weights + 0.4 GB of KV cache (1 sequence(s) x 1,300 tokens) > "
             "30.9 GB usable",
         ),
         (
-            ["--model", "anthropic.claude-sonnet-4-5-20250929-v1:0", "--instance-type", "ml.g5.xlarge"],
-            "inferwise compare: --instance-type asks for self-hosting, but closed weights: "
-            "anthropic.claude-sonnet-4-5-20250929-v1:0 cannot be self-hosted; pass --substitute-model (e.g. "
-            "meta-llama/Llama-3.1-70B-Instruct)",
-        ),
-        (
-            ["--model", LLAMA_8B, "--substitute-model", "acme/Giant-1T"],
+            f"--model {LLAMA_8B} --substitute-model acme/Giant-1T",
             "inferwise compare: --substitute-model must be an open model the catalogue sizes (",
         ),
         (
-            ["--model", LLAMA_8B, "--instance-type", "g6e.xlarge", "--tokens-per-second", "0"],
-            "inferwise compare: --tokens-per-second must be > 0, got 0",
-        ),
-        (
-            ["--model", "amazon.nova-lite-v1:0", "--service-tier", "flex"],
+            "--model amazon.nova-lite-v1:0 --service-tier flex",
             "inferwise compare: --service-tier=flex: the catalogue has no Flex price for amazon.nova-lite-v1:0 in "
             "us-east-1 (models with one there: amazon.nova-pro-v1:0)",
         ),
         (
-            [
-                "--model",
-                "amazon.nova-pro-v1:0",
-                "--cache-prefix-tokens",
-                "100",
-                "--cache-hit-rate",
-                "0.5",
-                "--cache-ttl",
-                "1h",
-            ],
+            "--model amazon.nova-pro-v1:0 --cache-prefix-tokens 100 --cache-hit-rate 0.5 --cache-ttl 1h",
             "inferwise compare: --cache-ttl=1h: the catalogue has no 1-hour cache-write price for amazon.nova-pro-v1:0",
         ),
         (
-            ["--model", LLAMA_8B, "--scenarios", "0.5,x"],
+            f"--model {LLAMA_8B} --scenarios 0.5,x",
             "inferwise compare: argument --scenarios: must be a number",
         ),
         (
-            ["--model", "anthropic.claude-haiku-4-5-20251001-v1:0", "--input-tokens", "300000"],
+            "--model anthropic.claude-haiku-4-5-20251001-v1:0 --input-tokens 300000",
             "inferwise compare: --input-tokens=300000 is more than the 200,000-token context window of "
             "anthropic.claude-haiku-4-5-20251001-v1:0 (--model): no request that long can be sent to it",
         ),
         (
-            ["--model", LLAMA_8B, "--savings-plan-discount", "1.5"],
+            f"--model {LLAMA_8B} --savings-plan-discount 1.5",
             "inferwise compare: --savings-plan-discount must be > 0 and < 1 (a share off), got 1.5",
-        ),
-        (
-            ["--model", LLAMA_8B, "--instance-type", "serverless-6gb", "--tokens-per-second", "0"],
-            "inferwise compare: --tokens-per-second must be > 0, got 0",
-        ),
-        (
-            ["--model", "anthropic.claude-sonnet-4-5-20250929-v1:0", "--instance-type", "serverless-2gb"],
-            "inferwise compare: --instance-type asks for self-hosting, but closed weights:",
         ),
     ],
 )
 def test_bad_self_hosting_input_is_one_line_naming_the_flag(
-    capsys: pytest.CaptureFixture[str], argv: list[str], start: str
+    capsys: pytest.CaptureFixture[str], flags: str, start: str
 ) -> None:
-    assert _error(capsys, ["compare", *_BIG, *argv]).startswith(start)
+    assert _error(capsys, ["compare", *_BIG, *flags.split()]).startswith(start)
+
+
+@pytest.mark.parametrize("instance_type", ["ml.g5.xlarge", "serverless-2gb"])
+def test_self_hosting_a_closed_model_is_refused_whatever_the_instance_type(
+    capsys: pytest.CaptureFixture[str], instance_type: str
+) -> None:
+    argv = ["--model", "anthropic.claude-sonnet-4-5-20250929-v1:0", "--instance-type", instance_type]
+    assert _error(capsys, ["compare", *_BIG, *argv]).startswith(
+        "inferwise compare: --instance-type asks for self-hosting, but closed weights: "
+        "anthropic.claude-sonnet-4-5-20250929-v1:0 cannot be self-hosted; pass --substitute-model (e.g. "
+        "meta-llama/Llama-3.1-70B-Instruct)"
+    )
+
+
+@pytest.mark.parametrize("instance_type", ["g6e.xlarge", "serverless-6gb"])
+def test_a_zero_throughput_is_refused_whatever_the_instance_type(
+    capsys: pytest.CaptureFixture[str], instance_type: str
+) -> None:
+    argv = ["--model", LLAMA_8B, "--instance-type", instance_type, "--tokens-per-second", "0"]
+    assert _error(capsys, ["compare", *_BIG, *argv]).startswith(
+        "inferwise compare: --tokens-per-second must be > 0, got 0"
+    )
 
 
 def test_substitute_options_are_listed_apart_with_people_and_scenarios(

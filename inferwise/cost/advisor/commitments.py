@@ -26,9 +26,9 @@ from inferwise.cost.advisor.options import (
     estimate_confidence,
     min_confidence,
     unavailable,
+    unserved,
 )
 from inferwise.cost.advisor.self_hosted_options import Plan, plan_for, plan_option, price_always_on
-from inferwise.cost.advisor.serving import served_model
 from inferwise.cost.advisor.throughput import SelfHostedKind
 from inferwise.cost.advisor.wording import share_text
 from inferwise.cost.advisor.workload import Workload
@@ -71,9 +71,8 @@ def _reserved_plans(
 def price_reserved(workload: Workload, catalog: PriceCatalog) -> ServingOption:
     """The Inferentia2 or GPU fleet of the Spot options on 1-year, no-upfront Reserved Instances, always on."""
     key = "ec2-reserved"
-    served = served_model(workload, catalog)
-    if isinstance(served, str):
-        return unavailable(workload, key, served)
+    if (not_served := unserved(workload, catalog, key)) is not None:
+        return not_served
     priced, reasons = _reserved_plans(workload, catalog)
     if not priced:
         return unavailable(workload, key, "not priced: " + "; ".join(reasons))
@@ -110,9 +109,8 @@ def _committed(line: CostLine, discount: Decimal, term: str) -> CostLine:
 def price_savings_plan(workload: Workload, catalog: PriceCatalog) -> ServingOption:
     """The always-on endpoint with its instance-hours at your Savings Plan rate; not priced without one."""
     key = "sagemaker-savings-plan"
-    served = served_model(workload, catalog)
-    if isinstance(served, str):
-        return unavailable(workload, key, served)
+    if (not_served := unserved(workload, catalog, key)) is not None:
+        return not_served
     if workload.savings_plan_discount is None:
         return unavailable(workload, key, SAVINGS_PLAN_REASON)
     base = price_always_on(workload, catalog)

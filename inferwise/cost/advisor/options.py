@@ -12,9 +12,10 @@ from decimal import Decimal
 from typing import Any, cast
 
 from inferwise.cost.advisor.capacity import Capacity
+from inferwise.cost.advisor.serving import served_model
 from inferwise.cost.advisor.wording import count_text
 from inferwise.cost.advisor.workload import SECONDS_PER_HOUR, Workload
-from inferwise.cost.catalog import TOKENS_PER_PRICED_UNIT
+from inferwise.cost.catalog import TOKENS_PER_PRICED_UNIT, PriceCatalog
 from inferwise.cost.model import Confidence, CostEstimate
 
 OPTION_NAMES: dict[str, str] = {
@@ -148,6 +149,15 @@ def volume_text(workload: Workload) -> str:
 def unavailable(workload: Workload, key: str, reason: str) -> ServingOption:
     """Option `key` listed as not priced, with the reason."""
     return ServingOption(key, OPTION_NAMES[key], False, workload.monthly_tokens, reason=reason)
+
+
+def unserved(workload: Workload, catalog: PriceCatalog, key: str) -> ServingOption | None:
+    """Option `key` as not priced when no open model can be self-hosted for the workload, else None.
+
+    The first check of each self-hosted option, so a closed or unsized model is the reason it gives.
+    """
+    served = served_model(workload, catalog)
+    return unavailable(workload, key, served) if isinstance(served, str) else None
 
 
 def token_option(workload: Workload, key: str, estimate: CostEstimate, *assumptions: str) -> ServingOption:

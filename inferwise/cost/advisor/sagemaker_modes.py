@@ -23,9 +23,8 @@ from inferwise.cost.advisor.capacity import Capacity
 from inferwise.cost.advisor.checks import to_decimal
 from inferwise.cost.advisor.fit import serverless_gb
 from inferwise.cost.advisor.fleet_lines import with_operations
-from inferwise.cost.advisor.options import ServingOption, unavailable
+from inferwise.cost.advisor.options import ServingOption, unavailable, unserved
 from inferwise.cost.advisor.self_hosted_options import Plan, plan_for, plan_option
-from inferwise.cost.advisor.serving import served_model
 from inferwise.cost.advisor.wording import count_text, number_text, rate_text
 from inferwise.cost.advisor.workload import DAYS_PER_MONTH, SECONDS_PER_HOUR, Workload
 from inferwise.cost.catalog import PriceCatalog, UnknownPriceError
@@ -98,9 +97,8 @@ def _async_estimate(
 def price_async(workload: Workload, catalog: PriceCatalog) -> ServingOption:
     """SageMaker Asynchronous Inference: instance-hours while the backlog is worked, scaling to zero between."""
     key = "sagemaker-async"
-    served = served_model(workload, catalog)
-    if isinstance(served, str):
-        return unavailable(workload, key, served)
+    if (not_served := unserved(workload, catalog, key)) is not None:
+        return not_served
     if workload.realtime:
         return unavailable(
             workload,

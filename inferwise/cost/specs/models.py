@@ -165,7 +165,31 @@ LONG_CONTEXT_SOURCE = (
 )
 """Where `BedrockModel.long_context_above` comes from."""
 _LONG_CONTEXT = 200_000
-_ONE_MILLION = 1_000_000
+_LONG_CONTEXT_MODELS = frozenset(
+    {"anthropic.claude-sonnet-4-20250514-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0"}
+)
+"""The models billed at long-context rates above `_LONG_CONTEXT` input tokens (`LONG_CONTEXT_SOURCE`)."""
+_CLOSED_CONTEXT_TOKENS: dict[str, int] = {
+    "amazon.nova-micro-v1:0": 128_000,
+    "amazon.nova-lite-v1:0": 300_000,
+    "amazon.nova-pro-v1:0": 300_000,
+    "amazon.nova-premier-v1:0": 1_000_000,
+    "amazon.titan-embed-text-v1": 8_192,
+    "amazon.titan-embed-text-v2:0": 8_192,
+    "anthropic.claude-3-5-haiku-20241022-v1:0": 200_000,
+    "anthropic.claude-3-7-sonnet-20250219-v1:0": 200_000,
+    "anthropic.claude-haiku-4-5-20251001-v1:0": 200_000,
+    "anthropic.claude-opus-4-1-20250805-v1:0": 200_000,
+    "anthropic.claude-opus-4-5-20251101-v1:0": 200_000,
+    "anthropic.claude-opus-4-6-v1": 1_000_000,
+    "anthropic.claude-sonnet-4-20250514-v1:0": 1_000_000,
+    "anthropic.claude-sonnet-4-5-20250929-v1:0": 1_000_000,
+    "anthropic.claude-sonnet-4-6": 1_000_000,
+    "cohere.embed-english-v3": 512,
+    "cohere.embed-multilingual-v3": 512,
+    "cohere.embed-v4:0": 128_000,
+}
+"""The closed models listed without a note, each with its context window in tokens (`CONTEXT_SOURCE`)."""
 
 BEDROCK_MODELS: dict[str, BedrockModel] = {
     model.sku: model
@@ -243,34 +267,15 @@ BEDROCK_MODELS: dict[str, BedrockModel] = {
             "Mistral Small (24.02): weights not published",
             context_tokens=32_000,
         ),
-        BedrockModel("amazon.nova-micro-v1:0", "closed", context_tokens=128_000),
-        BedrockModel("amazon.nova-lite-v1:0", "closed", context_tokens=300_000),
-        BedrockModel("amazon.nova-pro-v1:0", "closed", context_tokens=300_000),
-        BedrockModel("amazon.nova-premier-v1:0", "closed", context_tokens=1_000_000),
-        BedrockModel("amazon.titan-embed-text-v1", "closed", context_tokens=8_192),
-        BedrockModel("amazon.titan-embed-text-v2:0", "closed", context_tokens=8_192),
-        BedrockModel("anthropic.claude-3-5-haiku-20241022-v1:0", "closed", context_tokens=200_000),
-        BedrockModel("anthropic.claude-3-7-sonnet-20250219-v1:0", "closed", context_tokens=200_000),
-        BedrockModel("anthropic.claude-haiku-4-5-20251001-v1:0", "closed", context_tokens=200_000),
-        BedrockModel("anthropic.claude-opus-4-1-20250805-v1:0", "closed", context_tokens=200_000),
-        BedrockModel("anthropic.claude-opus-4-5-20251101-v1:0", "closed", context_tokens=200_000),
-        BedrockModel("anthropic.claude-opus-4-6-v1", "closed", context_tokens=1_000_000),
-        BedrockModel(
-            "anthropic.claude-sonnet-4-20250514-v1:0",
-            "closed",
-            context_tokens=_ONE_MILLION,
-            long_context_above=_LONG_CONTEXT,
+        *(
+            BedrockModel(
+                sku,
+                "closed",
+                context_tokens=tokens,
+                long_context_above=_LONG_CONTEXT if sku in _LONG_CONTEXT_MODELS else None,
+            )
+            for sku, tokens in _CLOSED_CONTEXT_TOKENS.items()
         ),
-        BedrockModel(
-            "anthropic.claude-sonnet-4-5-20250929-v1:0",
-            "closed",
-            context_tokens=_ONE_MILLION,
-            long_context_above=_LONG_CONTEXT,
-        ),
-        BedrockModel("anthropic.claude-sonnet-4-6", "closed", context_tokens=1_000_000),
-        BedrockModel("cohere.embed-english-v3", "closed", context_tokens=512),
-        BedrockModel("cohere.embed-multilingual-v3", "closed", context_tokens=512),
-        BedrockModel("cohere.embed-v4:0", "closed", context_tokens=128_000),
     )
 }
 """Every Bedrock model of the price catalogue, by its catalogue sku."""

@@ -36,6 +36,7 @@ from ..common.endpoint import FALLBACK_HEADER, serve_endpoint
 from ..common.metrics import emf_line
 from ..common.pricing import (
     STANDARD,
+    TierPrices,
     Usage,
     actual_micro_usd,
     estimated_input_tokens,
@@ -94,6 +95,53 @@ class Outcome:
     tiers: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Call:
+    """A prepared request and what serving it needs: one value for the whole, streamed and buffered paths."""
+
+    request: GatewayRequest
+    route: RouteConfig
+    max_tokens: int
+    config: GatewayConfig
+    bedrock: Any
+    dynamodb: Any
+    table: str
+    now: Callable[[], datetime]
+    emit: Callable[[str], None]
+
+    @property
+    def input_estimate(self) -> int:
+        return estimated_input_tokens(self.request.body_chars)
+
+    def plan(self) -> list[str]:
+        """The models in the order asked: the small one first when the route has one and the request fits it."""
+        route = self.route
+        fits_small = self.input_estimate + self.max_tokens <= route.small_context
+        return [route.small, route.model] if route.small and fits_small else [route.model]
+
+    def reserve(self, model: str) -> Priced:
+        """Pick `model`'s tier and prices for this request and reserve its worst case against the budget."""
+        request, route, config = self.request, self.route, self.config
+        deferrable = route.deferrable_default if request.deferrable is None else request.deferrable
+        tier = config.tier_for(route, model, deferrable)
+        prices = config.prices_for(model, tier)
+        caching = route.cache and prices.caches and bool(request.system)
+        worst = worst_case_micro_usd(prices, self.input_estimate, self.max_tokens, caching=caching)
+        tenant = request.tenant
+        held = budget.reserve(self.dynamodb, self.table, tenant, config.tenants[tenant], worst, self.now())
+        return Priced(tier, prices, caching, held)
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One model call's tier, prices, whether it caches, and its budget reservation (or the refusal)."""
+
+    tier: str
+    prices: TierPrices
+    caching: bool
+    held: budget.Reservation | budget.Refusal
+
+
 def serve(
     event: Mapping[str, Any],
     *,
@@ -109,11 +157,12 @@ def serve(
         request, route, max_tokens = prepare(event, config)
     except BadRequest as bad:
         return error(bad.status, "invalid_request", bad.message, field=bad.field)
+    call = Call(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit)
     if request.stream:  # without the streaming runtime: the same SSE body, sent whole
         from .streaming import buffered  # streaming builds on this module
 
-        return buffered(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit)
-    return _run(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit, sagemaker)
+        return buffered(call)
+    return _run(call, sagemaker)
 
 
 def prepare(event: Mapping[str, Any], config: GatewayConfig) -> tuple[GatewayRequest, RouteConfig, int]:
@@ -146,22 +195,8 @@ def _route(config: GatewayConfig, request: GatewayRequest) -> RouteConfig:
     return route
 
 
-def _run(
-    request: GatewayRequest,
-    route: RouteConfig,
-    max_tokens: int,
-    config: GatewayConfig,
-    bedrock: Any,
-    dynamodb: Any,
-    table: str,
-    now: Callable[[], datetime],
-    emit: Callable[[str], None],
-    sagemaker: Any = None,
-) -> dict[str, Any]:
-    input_estimate = estimated_input_tokens(request.body_chars)
-    fits_small = input_estimate + max_tokens <= route.small_context
-    plan = [route.small, route.model] if route.small and fits_small else [route.model]
-    deferrable = route.deferrable_default if request.deferrable is None else request.deferrable
+def _run(call: Call, sagemaker: Any = None) -> dict[str, Any]:
+    request, route, max_tokens, emit = call.request, call.route, call.max_tokens, call.emit
     outcome = Outcome()
     response: Mapping[str, Any] | None = None
     headers: dict[str, str] = {}
@@ -171,17 +206,14 @@ def _run(
             return served
         headers[FALLBACK_HEADER] = "bedrock"
         outcome.endpoint = {"EndpointCalls": 1, "Fallbacks": 1}
-    for position, model in enumerate(m for m in plan if m):
-        tier = config.tier_for(route, model, deferrable)
-        prices = config.prices_for(model, tier)
-        caching = route.cache and prices.caches and bool(request.system)
-        worst = worst_case_micro_usd(prices, input_estimate, max_tokens, caching=caching)
-        held = budget.reserve(dynamodb, table, request.tenant, config.tenants[request.tenant], worst, now())
+    for position, model in enumerate(m for m in call.plan() if m):
+        priced = call.reserve(model)
+        tier, held = priced.tier, priced.held
         if isinstance(held, budget.Refusal):
             if response is None:
                 refusals = {"BudgetRefusals": 1, **outcome.endpoint}
                 emit(emf_line(request.tenant, route.name, refusals, {"model": model}))
-                refused = budget_refused(held, now().timestamp())
+                refused = budget_refused(held, call.now().timestamp())
                 refused["headers"] |= headers
                 return refused
             headers["x-inferwise-escalation"] = "refused-budget"
@@ -189,13 +221,13 @@ def _run(
         if position > 0:
             outcome.escalations += 1
         try:
-            reply = _converse(bedrock, request, model, tier, max_tokens, caching)
+            reply = _converse(call.bedrock, request, model, tier, max_tokens, priced.caching)
         except Exception as failure:
-            budget.settle(dynamodb, table, held, 0)
+            budget.settle(call.dynamodb, call.table, held, 0)
             return _bedrock_failure(failure, model, outcome, request, route, emit)
         used = Usage.from_converse(reply.get("usage") or {})
-        cost = actual_micro_usd(prices, used)
-        budget.settle(dynamodb, table, held, cost)
+        cost = actual_micro_usd(priced.prices, used)
+        budget.settle(call.dynamodb, call.table, held, cost)
         outcome.usage += used
         outcome.cost_micro_usd += cost
         outcome.models += (model,)

@@ -30,13 +30,12 @@ from typing import Any
 from ..common import budget
 from ..common.config import GatewayConfig, RouteConfig
 from ..common.metrics import emf_line
-from ..common.pricing import TierPrices, Usage, actual_micro_usd, estimated_input_tokens, usd
-from ..common.pricing import worst_case_micro_usd as worst_case
+from ..common.pricing import TierPrices, Usage, actual_micro_usd, usd
 from ..common.requests import BadRequest, GatewayRequest
 from ..common.responses import budget_refused, error
 from ..common.sse import EVENT_STREAM, Reply, StreamBroken, collect, whole
 from .encoders import ConverseEvents, Encoder, OpenAIChunks, failure
-from .handler import Outcome, _bedrock_failure, _emit, _run, converse_arguments, prepare
+from .handler import Call, Outcome, _bedrock_failure, _emit, _run, converse_arguments, prepare
 
 logger = logging.getLogger(__name__)
 
@@ -56,56 +55,34 @@ def respond(
         request, route, max_tokens = prepare(event, config)
     except BadRequest as bad:
         return whole(error(bad.status, "invalid_request", bad.message, field=bad.field))
+    call = Call(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit)
     if not request.stream:
-        return whole(_run(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit))
-    return start(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit)
+        return whole(_run(call))
+    return start(call)
 
 
-def buffered(
-    request: GatewayRequest,
-    route: RouteConfig,
-    max_tokens: int,
-    config: GatewayConfig,
-    bedrock: Any,
-    dynamodb: Any,
-    table: str,
-    now: Callable[[], datetime],
-    emit: Callable[[str], None],
-) -> dict[str, Any]:
+def buffered(call: Call) -> dict[str, Any]:
     """A streamed request answered whole: the same SSE body, for runtimes that cannot stream."""
-    return collect(start(request, route, max_tokens, config, bedrock, dynamodb, table, now, emit))
+    return collect(start(call))
 
 
-def start(
-    request: GatewayRequest,
-    route: RouteConfig,
-    max_tokens: int,
-    config: GatewayConfig,
-    bedrock: Any,
-    dynamodb: Any,
-    table: str,
-    now: Callable[[], datetime],
-    emit: Callable[[str], None],
-) -> Reply:
+def start(call: Call) -> Reply:
     """Reserve, open the ConverseStream call, and return the reply whose chunks relay its events."""
-    input_estimate = estimated_input_tokens(request.body_chars)
-    fits_small = input_estimate + max_tokens <= route.small_context
-    model = route.small if route.small and fits_small else route.model
-    deferrable = route.deferrable_default if request.deferrable is None else request.deferrable
-    tier = config.tier_for(route, model, deferrable)
-    prices = config.prices_for(model, tier)
-    caching = route.cache and prices.caches and bool(request.system)
-    worst = worst_case(prices, input_estimate, max_tokens, caching=caching)
-    held = budget.reserve(dynamodb, table, request.tenant, config.tenants[request.tenant], worst, now())
+    request, route, emit = call.request, call.route, call.emit
+    model = call.plan()[0]
+    priced = call.reserve(model)
+    tier, held = priced.tier, priced.held
     if isinstance(held, budget.Refusal):
         emit(emf_line(request.tenant, route.name, {"BudgetRefusals": 1}, {"model": model, "stream": True}))
-        return whole(budget_refused(held, now().timestamp()))
+        return whole(budget_refused(held, call.now().timestamp()))
     try:
-        answer = bedrock.converse_stream(**converse_arguments(request, model, tier, max_tokens, caching))
+        answer = call.bedrock.converse_stream(
+            **converse_arguments(request, model, tier, call.max_tokens, priced.caching)
+        )
     except Exception as failed:
-        budget.settle(dynamodb, table, held, 0)
+        budget.settle(call.dynamodb, call.table, held, 0)
         return whole(_bedrock_failure(failed, model, Outcome(), request, route, emit))
-    ledger = Ledger(dynamodb, table, held, prices, request, route, model, tier, emit)
+    ledger = Ledger(call.dynamodb, call.table, held, priced.prices, request, route, model, tier, emit)
     encoder: Encoder = (
         OpenAIChunks(model, request.include_usage) if request.shape == "openai" else ConverseEvents()
     )
