@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 PATTERN = "Bedrock on-demand"
 CACHE_PATTERN = "Bedrock on-demand with prompt caching"
+STANDARD_TIER = "standard"
+TIERED_DIMENSIONS = ("input", "output", "cache-read")
+"""The token dimensions a Flex or Priority tier bills at its own rate (`flex-input`, ...)."""
 
 
 CacheTtl = Literal["5m", "1h"]
@@ -156,11 +159,13 @@ def on_demand_token_lines(
     *,
     label: str = "",
     assumptions: Sequence[str] = (),
+    tier: str = STANDARD_TIER,
 ) -> tuple[CostLine, ...]:
     """The token lines for `usage` on `model_id`: input, output, and with a cache, cache reads and writes.
 
     `label` prefixes each component (e.g. "small model: "). Output is billed only when the request has
-    output tokens (an embedding model has no output price). Every price comes from `catalog`; a price it
+    output tokens (an embedding model has no output price). `tier` "flex" or "priority" prices input, output
+    and cache reads at the tier's rates (`tiered_dimension`). Every price comes from `catalog`; a price it
     lacks raises its `UnknownPriceError`.
     """
     requests = usage.requests
@@ -187,6 +192,7 @@ def on_demand_token_lines(
             f"{label}input tokens",
             requests * uncached,
             (*shared, input_text),
+            tier,
         )
     ]
     if usage.output_tokens_per_request > 0:
@@ -199,10 +205,11 @@ def on_demand_token_lines(
                 f"{label}output tokens",
                 requests * usage.output_tokens_per_request,
                 (*shared, f"{usage.output_tokens_per_request:,} output tokens per request"),
+                tier,
             )
         )
     if usage.uses_cache:
-        lines += _cache_lines(model_id, usage, catalog, region, label, shared, suffix)
+        lines += _cache_lines(model_id, usage, catalog, region, label, shared, suffix, tier)
     return tuple(lines)
 
 
@@ -255,6 +262,7 @@ def _cache_lines(
     label: str,
     shared: Sequence[str],
     suffix: str = "",
+    tier: str = STANDARD_TIER,
 ) -> list[CostLine]:
     from inferwise.cost.catalog import UnknownPriceError
 
@@ -269,6 +277,7 @@ def _cache_lines(
             f"{label}cache reads (prefix, cache hits)",
             requests * hits * prefix,
             (*shared, hit_text),
+            tier,
         )
     ]
     write_dimension = f"cache-write-{usage.cache_ttl}{suffix}"
@@ -294,6 +303,7 @@ def _cache_lines(
                     f"priced at the standard input rate ({CACHE_WRITE_FALLBACK_SOURCE}); a write surcharge would "
                     "make caching dearer than shown",
                 ),
+                tier,
             )
         )
         return lines
@@ -306,9 +316,18 @@ def _cache_lines(
             f"{label}cache writes (prefix, cache misses)",
             requests * (1 - hits) * prefix,
             (*shared, miss_text),
+            tier,
         )
     )
     return lines
+
+
+def tiered_dimension(dimension: str, tier: str) -> str:
+    """`dimension` as a service tier bills it: `flex-input`, `priority-cache-read-above-200k`, ... Cache writes
+    keep their Standard price (the catalogue has no tier-specific write price)."""
+    if tier == STANDARD_TIER or not dimension.startswith(TIERED_DIMENSIONS):
+        return dimension
+    return f"{tier}-{dimension}"
 
 
 def _line(
@@ -319,9 +338,11 @@ def _line(
     component: str,
     tokens: Decimal,
     assumptions: Sequence[str],
+    tier: str = STANDARD_TIER,
 ) -> CostLine:
+    notes = tuple(assumptions) if tier == STANDARD_TIER else (*assumptions, f"{tier} service tier")
     return catalog.bedrock_line(
-        component, model_id, region, dimension, tokens, assumptions=tuple(assumptions)
+        component, model_id, region, tiered_dimension(dimension, tier), tokens, assumptions=notes
     )
 
 

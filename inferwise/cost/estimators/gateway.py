@@ -2,8 +2,8 @@
 plus the Lambda function, the budget table, the KMS key and the per-tenant metrics.
 
 Pure: (route plans, tenants, usage, catalogue, Region) -> CostEstimate; no CDK. Tokens are never priced here:
-every token line comes from `bedrock_on_demand.on_demand_token_lines`; a Flex or Priority tier is priced by
-handing it a view of the catalogue that answers with the tier's `flex-*` / `priority-*` dimensions.
+every token line comes from `bedrock_on_demand.on_demand_token_lines`, which prices a Flex or Priority tier
+at the tier's `flex-*` / `priority-*` dimensions.
 
 Baseline: every request straight to the route's large model, Standard tier, no prompt cache, no gateway.
 
@@ -21,8 +21,7 @@ from decimal import Decimal
 
 from inferwise.cost.catalog import PriceCatalog, UnknownPriceError
 from inferwise.cost.estimators.bedrock_on_demand import TokenUsage, on_demand_token_lines
-from inferwise.cost.model import CostEstimate, CostLine, PricingCategory
-from inferwise.cost.records import PriceRecord
+from inferwise.cost.model import CostEstimate, CostLine
 
 PATTERN = "Bedrock inference gateway"
 BASELINE_PATTERN = "large model, no cache, Standard"
@@ -113,43 +112,6 @@ class RoutePlan:
     """The route's primary is a SageMaker endpoint; `model_id` is its Bedrock fallback."""
 
 
-class TierCatalog(PriceCatalog):
-    """The catalogue as seen by one service tier: `input`, `output` and `cache-read` become `<tier>-input`,
-    ...; cache writes keep their Standard price (the catalogue has no tier-specific write price)."""
-
-    def __init__(self, base: PriceCatalog, tier: str) -> None:
-        self.__dict__.update(vars(base))
-        self._base = base
-        self._tier = tier
-
-    def _dimension(self, dimension: str) -> str:
-        return f"{self._tier}-{dimension}" if dimension in ("input", "output", "cache-read") else dimension
-
-    def bedrock(self, model_id: str, region: str, dimension: str) -> PriceRecord:
-        return self._base.bedrock(model_id, region, self._dimension(dimension))
-
-    def bedrock_line(
-        self,
-        component: str,
-        model_id: str,
-        region: str,
-        dimension: str,
-        tokens: Decimal,
-        *,
-        pricing_category: PricingCategory = "OnDemand",
-        assumptions: Sequence[str] = (),
-    ) -> CostLine:
-        return self._base.bedrock_line(
-            component,
-            model_id,
-            region,
-            self._dimension(dimension),
-            tokens,
-            pricing_category=pricing_category,
-            assumptions=(*assumptions, f"{self._tier} service tier"),
-        )
-
-
 def offers(catalog: PriceCatalog, model_id: str, region: str, tier: str) -> bool:
     if tier == "standard":
         return True
@@ -215,9 +177,8 @@ def _token_lines(
                 prefix,
                 usage.cache_hit_rate,
             )
-            view = catalog if tier == "standard" else TierCatalog(catalog, tier)
             lines += on_demand_token_lines(
-                model, tokens, view, region, label=f"{route.name}: {role} model, {tier}: "
+                model, tokens, catalog, region, label=f"{route.name}: {role} model, {tier}: ", tier=tier
             )
     return lines
 
